@@ -1,0 +1,1 @@
+"""Built-in do skills. Each skill module is imported here so the registry finds it."""
