@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class Capability(str, Enum):
+class Capability(StrEnum):
     """The five capabilities a skill belongs to."""
 
     see = "see"
@@ -15,7 +15,7 @@ class Capability(str, Enum):
     do = "do"
 
 
-class Effect(str, Enum):
+class Effect(StrEnum):
     """What calling a skill does to the world, which decides how a crash is recovered.
 
     ``none``: reads only; ``idempotent``: repeating it changes nothing more; ``once``: must
@@ -27,7 +27,7 @@ class Effect(str, Enum):
     once = "once"
 
 
-class OnError(str, Enum):
+class OnError(StrEnum):
     """What a step does when it fails (see docs/workflow-language.md)."""
 
     retry = "retry"
@@ -36,7 +36,7 @@ class OnError(str, Enum):
     continue_ = "continue"
 
 
-class RunStatus(str, Enum):
+class RunStatus(StrEnum):
     """Lifecycle of a run."""
 
     pending = "pending"
@@ -51,7 +51,7 @@ class RunStatus(str, Enum):
         return self in {RunStatus.done, RunStatus.failed, RunStatus.rejected}
 
 
-class StepStatus(str, Enum):
+class StepStatus(StrEnum):
     """Lifecycle of one step (or one foreach element) of a run."""
 
     started = "started"
