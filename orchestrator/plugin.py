@@ -60,6 +60,7 @@ class SkillSpec:
     aliases: tuple[str, ...] = ()
     example: str | None = None
     source: str = ""
+    inline: bool = False
 
     @property
     def capability(self) -> Capability:
@@ -194,12 +195,17 @@ def skill(
     retry: RetryPolicy | None = None,
     aliases: tuple[str, ...] = (),
     example: str | None = None,
+    inline: bool = False,
 ) -> Callable[[SkillFunction], SkillFunction]:
     """Declare a skill. See the module docstring for the contract.
 
     ``verify`` is the companion of an ``effect="once"`` skill: called with the same context and
     params after a crash or a failed attempt, it returns the skill's result when the effect is
     already on the platform (looked up by reference) and ``None`` when it is not.
+
+    Plain (non-async) skills run in a worker thread so they cannot stall other runs.
+    ``inline=True`` runs a plain skill directly on the engine's loop instead: only for tiny pure
+    computations (no I/O), which then cost no thread hop but cannot be cut off by a timeout.
     """
     if not SKILL_ID.match(skill_id):
         raise SkillRegistrationError(
@@ -228,6 +234,7 @@ def skill(
             aliases=tuple(aliases),
             example=example,
             source=f"{func.__module__}:{func.__qualname__}",
+            inline=inline,
         )
         setattr(func, _SPEC_ATTR, spec)
         return func

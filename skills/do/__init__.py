@@ -5,3 +5,9 @@ from skills.do.browser import browser_open as browser_open
 from skills.do.browser import browser_read_text as browser_read_text
 from skills.do.browser import browser_service as browser_service
 from skills.do.browser import browser_submit_form as browser_submit_form
+from skills.do.files import append_record as append_record
+from skills.do.files import read_file as read_file
+from skills.do.files import write_file as write_file
+from skills.do.http import http_get as http_get
+from skills.do.http import http_post as http_post
+from skills.paths import file_roots_service as file_roots_service

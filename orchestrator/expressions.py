@@ -1,0 +1,437 @@
+"""``${{ ... }}`` expressions, evaluated in a sandbox built on simpleeval (never Python ``eval``).
+
+What an expression may use:
+
+* names: ``inputs``, ``steps``, ``item``, ``index``, ``secrets``, ``env``, ``run``;
+* attribute access and ``[...]`` on those mappings and lists (``steps.parse.amount``,
+  ``item["ref"]``, ``steps.split.items[0]``) — never on Python objects, never ``_names``;
+* literals (strings, numbers — a literal ``1.5`` is ``Decimal("1.5")``, never a float —,
+  ``true``/``false``/``null`` also spelled ``True``/``False``/``None``, lists, mappings),
+  arithmetic, comparisons, ``and``/``or``/``not``, ``in``, ``x if c else y``;
+* the functions in ``FUNCTIONS`` (documented in docs/workflow-language.md) and nothing else:
+  no method calls, no comprehensions, no lambdas, no f-strings, no imports.
+
+Evaluation is bounded: expression length, AST size, exponent, string and list sizes.
+A value that is exactly one expression (``"${{ inputs.amount }}"``) keeps its type; text with
+expressions inside is rendered as a string.
+"""
+
+from __future__ import annotations
+
+import ast
+import operator
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import lru_cache
+from pathlib import PurePath
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import simpleeval
+
+from orchestrator.errors import ExpressionError
+
+EXPRESSION = re.compile(r"\$\{\{(.*?)\}\}", re.S)
+MAX_EXPRESSION_LENGTH = 2_000
+MAX_NODES = 400
+MAX_STRING = 100_000
+MAX_ITEMS = 100_000
+MAX_EXPONENT = 100
+ROOT_NAMES = frozenset({"inputs", "steps", "item", "index", "secrets", "env", "run"})
+LITERAL_NAMES = {"true": True, "false": False, "null": None, "True": True, "False": False, "None": None}
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def _decimal(value: Any) -> Decimal:
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    try:
+        return Decimal(str(value).strip().replace(",", ""))
+    except InvalidOperation:
+        raise ValueError(f"cannot read {value!r} as a decimal number") from None
+
+
+def _round(value: Any, places: int = 0) -> Decimal:
+    exponent = Decimal(1).scaleb(-int(places))
+    return _decimal(value).quantize(exponent, rounding=ROUND_HALF_UP)
+
+
+def _format_amount(value: Any, places: int = 2) -> str:
+    return f"{_round(value, places):,}"
+
+
+def _default(value: Any, fallback: Any) -> Any:
+    return fallback if value is None or value == "" else value
+
+
+def _coalesce(*values: Any) -> Any:
+    return next((v for v in values if v is not None and v != ""), None)
+
+
+def _contains(container: Any, needle: Any) -> bool:
+    return needle in container
+
+
+def _join(items: Any, separator: str = ",") -> str:
+    return str(separator).join(str(i) for i in items)
+
+
+def _now(tz: str = "Asia/Shanghai") -> datetime:
+    return datetime.now(UTC).astimezone(ZoneInfo(tz))
+
+
+def _today(tz: str = "Asia/Shanghai") -> date:
+    return _now(tz).date()
+
+
+def _get(mapping: Any, key: Any, fallback: Any = None) -> Any:
+    try:
+        return mapping[key]
+    except (KeyError, IndexError, TypeError):
+        return fallback
+
+
+FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "len": len,
+    "str": str,
+    "int": int,
+    "decimal": _decimal,
+    "round": _round,
+    "abs": abs,
+    "min": min,
+    "max": max,
+    "sum": sum,
+    "lower": lambda s: str(s).lower(),
+    "upper": lambda s: str(s).upper(),
+    "strip": lambda s: str(s).strip(),
+    "replace": lambda s, old, new: str(s).replace(str(old), str(new)),
+    "startswith": lambda s, p: str(s).startswith(str(p)),
+    "endswith": lambda s, p: str(s).endswith(str(p)),
+    "contains": _contains,
+    "join": _join,
+    "split": lambda s, sep=",": str(s).split(str(sep)),
+    "default": _default,
+    "coalesce": _coalesce,
+    "format_amount": _format_amount,
+    "get": _get,
+    "keys": lambda m: list(m.keys()),
+    "basename": lambda p: PurePath(str(p)).name,
+    "stem": lambda p: PurePath(str(p)).stem,
+    "now": _now,
+    "today": _today,
+}
+"""The only callables an expression can reach. Documented in docs/workflow-language.md."""
+
+
+def _bounded(result: Any) -> Any:
+    if isinstance(result, str) and len(result) > MAX_STRING:
+        raise ValueError(f"result is longer than {MAX_STRING} characters")
+    if isinstance(result, list | tuple) and len(result) > MAX_ITEMS:
+        raise ValueError(f"result has more than {MAX_ITEMS} items")
+    return result
+
+
+def _safe_pow(base: Any, exponent: Any) -> Any:
+    if abs(exponent) > MAX_EXPONENT:
+        raise ValueError(f"exponent {exponent} is larger than {MAX_EXPONENT}")
+    if isinstance(base, Decimal | int) and abs(base) > 10**12:
+        raise ValueError("base of a power is too large")
+    return operator.pow(base, exponent)
+
+
+def _safe_mult(a: Any, b: Any) -> Any:
+    for seq, count in ((a, b), (b, a)):
+        if isinstance(seq, str | list | tuple) and isinstance(count, int) and len(seq) * count > MAX_STRING:
+            raise ValueError(f"result is longer than {MAX_STRING} characters")
+    return operator.mul(a, b)
+
+
+def _safe_add(a: Any, b: Any) -> Any:
+    return _bounded(operator.add(a, b))
+
+
+_OPERATORS: dict[type, Callable[..., Any]] = {
+    ast.Add: _safe_add,
+    ast.Sub: operator.sub,
+    ast.Mult: _safe_mult,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
+    ast.Pow: _safe_pow,
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+    ast.Gt: operator.gt,
+    ast.Lt: operator.lt,
+    ast.GtE: operator.ge,
+    ast.LtE: operator.le,
+    ast.Not: operator.not_,
+    ast.USub: operator.neg,
+    ast.UAdd: operator.pos,
+    ast.In: lambda a, b: a in b,
+    ast.NotIn: lambda a, b: a not in b,
+    ast.Is: operator.is_,
+    ast.IsNot: operator.is_not,
+}
+
+_ALLOWED_NODES = (
+    ast.Expression,
+    ast.Expr,
+    ast.Name,
+    ast.Load,
+    ast.Constant,
+    ast.Attribute,
+    ast.Subscript,
+    ast.Slice,
+    ast.Compare,
+    ast.BoolOp,
+    ast.And,
+    ast.Or,
+    ast.UnaryOp,
+    ast.BinOp,
+    ast.IfExp,
+    ast.Call,
+    ast.List,
+    ast.Tuple,
+    ast.Dict,
+    *tuple(_OPERATORS),
+)
+
+
+class _Sandbox(simpleeval.SimpleEval):
+    """simpleeval with attribute access limited to mappings and calls limited to FUNCTIONS."""
+
+    def __init__(self, names: Mapping[str, Any]) -> None:
+        super().__init__(operators=_OPERATORS, functions=FUNCTIONS, names=dict(names))
+        self.nodes[ast.List] = lambda node: _bounded([self._eval(e) for e in node.elts])
+        self.nodes[ast.Tuple] = lambda node: _bounded([self._eval(e) for e in node.elts])
+        self.nodes[ast.Dict] = lambda node: {
+            self._eval(k): self._eval(v) for k, v in zip(node.keys, node.values, strict=True) if k is not None
+        }
+
+    def _eval_name(self, node: ast.Name) -> Any:
+        if node.id in LITERAL_NAMES:
+            return LITERAL_NAMES[node.id]
+        if node.id in self.names:
+            return self.names[node.id]
+        raise ValueError(f"unknown name {node.id!r}; expected one of {', '.join(sorted(ROOT_NAMES))}")
+
+    @staticmethod
+    def _eval_constant(node: ast.Constant) -> Any:
+        value = node.value
+        if isinstance(value, float):
+            return Decimal(repr(value))
+        if isinstance(value, complex | bytes):
+            raise ValueError("complex and bytes literals are not supported")
+        return value
+
+    def _eval_attribute(self, node: ast.Attribute) -> Any:
+        if node.attr.startswith("_"):
+            raise ValueError(f"access to {node.attr!r} is not allowed")
+        container = self._eval(node.value)
+        return _lookup(container, node.attr)
+
+    def _eval_subscript(self, node: ast.Subscript) -> Any:
+        container = self._eval(node.value)
+        key = self._eval(node.slice)
+        if isinstance(key, str) and key.startswith("_"):
+            raise ValueError(f"access to {key!r} is not allowed")
+        if isinstance(key, slice):
+            if not isinstance(container, list | tuple | str):
+                raise ValueError("only lists and strings can be sliced")
+            return container[key]
+        if isinstance(container, list | tuple | str):
+            if isinstance(key, bool) or not isinstance(key, int):
+                raise ValueError(f"a list index must be an integer, got {key!r}")
+            try:
+                return container[key]
+            except IndexError:
+                raise ValueError(f"index {key} is out of range (length {len(container)})") from None
+        return _lookup(container, key)
+
+    def _eval_call(self, node: ast.Call) -> Any:
+        if not isinstance(node.func, ast.Name):
+            raise ValueError("only the documented functions can be called (no methods)")
+        func = FUNCTIONS.get(node.func.id)
+        if func is None:
+            raise ValueError(f"unknown function {node.func.id!r}")
+        args = [self._eval(a) for a in node.args]
+        kwargs = dict(self._eval(k) for k in node.keywords)
+        return _bounded(func(*args, **kwargs))
+
+
+def _lookup(container: Any, key: Any) -> Any:
+    if isinstance(container, Mapping):
+        try:
+            return container[key]
+        except KeyError:
+            raise ValueError(f"{key!r} is not defined here") from None
+    kind = "nothing (null)" if container is None else type(container).__name__
+    raise ValueError(f"cannot read {key!r} from {kind}")
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A path an expression reads, e.g. ``("steps", "parse", "amount")``."""
+
+    parts: tuple[str | int, ...]
+
+    @property
+    def root(self) -> str:
+        return str(self.parts[0])
+
+
+@dataclass(frozen=True)
+class CompiledExpression:
+    source: str
+    tree: ast.expr
+    offset: int  # character offset of the expression text inside the template string
+
+
+@lru_cache(maxsize=4096)
+def compile_expression(source: str, offset: int = 0) -> CompiledExpression:
+    """Parse one expression (the text between ``${{`` and ``}}``); raises ExpressionError."""
+    text = source.strip()
+    if not text:
+        raise ExpressionError("empty expression", source)
+    if len(text) > MAX_EXPRESSION_LENGTH:
+        raise ExpressionError(f"expression is longer than {MAX_EXPRESSION_LENGTH} characters", source)
+    try:
+        tree = ast.parse(text, mode="eval")
+    except SyntaxError as exc:
+        raise ExpressionError(f"cannot parse expression {text!r}: {exc.msg}", source) from None
+    for count, node in enumerate(ast.walk(tree), start=1):
+        if count > MAX_NODES:
+            raise ExpressionError(f"expression has more than {MAX_NODES} parts", source)
+        if not isinstance(node, (*_ALLOWED_NODES, ast.keyword)):
+            raise ExpressionError(f"{type(node).__name__} is not allowed in an expression", source)
+        if isinstance(node, ast.Attribute) and node.attr.startswith("_"):
+            raise ExpressionError(f"access to {node.attr!r} is not allowed", source)
+        if isinstance(node, ast.Call) and not (isinstance(node.func, ast.Name) and node.func.id in FUNCTIONS):
+            name = node.func.id if isinstance(node.func, ast.Name) else ast.unparse(node.func)
+            raise ExpressionError(
+                f"unknown function {name!r}; available: {', '.join(sorted(FUNCTIONS))}", source
+            )
+        if isinstance(node, ast.Name) and node.id not in ROOT_NAMES | set(LITERAL_NAMES) | set(FUNCTIONS):
+            raise ExpressionError(
+                f"unknown name {node.id!r}; expected one of {', '.join(sorted(ROOT_NAMES))}", source
+            )
+    return CompiledExpression(source=text, tree=tree.body, offset=offset)
+
+
+def split_template(text: str) -> list[str | CompiledExpression]:
+    """Literal text and compiled expressions of a string, in order."""
+    parts: list[str | CompiledExpression] = []
+    pos = 0
+    for match in EXPRESSION.finditer(text):
+        if match.start() > pos:
+            parts.append(text[pos : match.start()])
+        parts.append(compile_expression(match.group(1), match.start(1)))
+        pos = match.end()
+    if pos < len(text):
+        parts.append(text[pos:])
+    if "${{" in "".join(p for p in parts if isinstance(p, str)):
+        raise ExpressionError("'${{' without a closing '}}'", text)
+    return parts
+
+
+def has_expression(value: Any) -> bool:
+    return isinstance(value, str) and "${{" in value
+
+
+def iter_strings(value: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """Every string inside a nested structure, with its path."""
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, Mapping):
+        for key, child in value.items():
+            yield from iter_strings(child, (*path, key))
+    elif isinstance(value, list):
+        for i, child in enumerate(value):
+            yield from iter_strings(child, (*path, i))
+
+
+def references(expression: CompiledExpression) -> list[Reference]:
+    """The name paths an expression reads (``inputs.x``, ``steps.a.b``, ``item``...)."""
+    found: list[Reference] = []
+
+    def chain(node: ast.AST) -> tuple[str | int, ...] | None:
+        if isinstance(node, ast.Name):
+            return (node.id,)
+        if isinstance(node, ast.Attribute):
+            base = chain(node.value)
+            return (*base, node.attr) if base else None
+        if isinstance(node, ast.Subscript):
+            base = chain(node.value)
+            if base and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str | int):
+                return (*base, node.slice.value)
+            return base
+        return None
+
+    seen_inner: set[int] = set()
+    for node in ast.walk(expression.tree):
+        if id(node) in seen_inner:
+            continue
+        if isinstance(node, ast.Attribute | ast.Subscript | ast.Name):
+            parts = chain(node)
+            if parts and parts[0] in ROOT_NAMES:
+                found.append(Reference(parts))
+                inner: ast.AST = node
+                while isinstance(inner, ast.Attribute | ast.Subscript):
+                    inner = inner.value
+                    seen_inner.add(id(inner))
+    return found
+
+
+def evaluate(expression: CompiledExpression, scope: Mapping[str, Any]) -> Any:
+    """Evaluate a compiled expression against ``scope``; failures become ExpressionError."""
+    sandbox = _Sandbox(scope)
+    sandbox.expr = expression.source
+    try:
+        return sandbox._eval(expression.tree)
+    except ExpressionError:
+        raise
+    except RecursionError:
+        raise ExpressionError("expression is nested too deeply", expression.source) from None
+    except (ArithmeticError, InvalidOperation) as exc:
+        raise ExpressionError(
+            f"arithmetic error in {expression.source!r}: {exc}", expression.source
+        ) from None
+    except Exception as exc:  # the sandbox turns every failure into a located expression error
+        raise ExpressionError(f"cannot evaluate {expression.source!r}: {exc}", expression.source) from None
+
+
+def render(value: Any, scope: Mapping[str, Any]) -> Any:
+    """Evaluate every expression inside ``value`` (strings, lists, mappings), keeping types."""
+    if isinstance(value, str):
+        if "${{" not in value:
+            return value
+        parts = split_template(value)
+        if len(parts) == 1 and isinstance(parts[0], CompiledExpression):
+            return evaluate(parts[0], scope)
+        rendered = "".join(p if isinstance(p, str) else _as_text(evaluate(p, scope)) for p in parts)
+        return _bounded(rendered)
+    if isinstance(value, Mapping):
+        return {key: render(child, scope) for key, child in value.items()}
+    if isinstance(value, list):
+        return [render(child, scope) for child in value]
+    return value
+
+
+def _as_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
+
+
+def truthy(value: Any) -> bool:
+    """How ``if:`` reads a value: strings 'false', 'no', '0' and '' are false."""
+    if isinstance(value, str):
+        return value.strip().lower() not in {"", "false", "no", "0", "off", "none", "null"}
+    return bool(value)

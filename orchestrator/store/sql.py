@@ -1,0 +1,650 @@
+"""The run store on SQLite (embedded default, WAL) or PostgreSQL, through SQLAlchemy Core.
+
+The tables are SQLModel models (``tables.py``); the hot path (one checkpoint per step) uses
+Core statements on one connection per transaction, because an ORM session per step costs
+several times a raw commit. On SQLite every write transaction starts with ``BEGIN IMMEDIATE``
+(so two processes never deadlock upgrading a read lock) and reads use a separate engine with
+deferred transactions.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, bindparam, create_engine, event, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import OperationalError
+from sqlmodel import SQLModel
+
+from orchestrator import jsoncodec
+from orchestrator.abc import RunStore
+from orchestrator.audit import GENESIS, content_hash, new_chain_id, verify_chain
+from orchestrator.enums import RunStatus, StepStatus
+from orchestrator.errors import LeaseLostError, RpaError, RunNotFound, StoreUnavailable
+from orchestrator.models import AuditEvent, AuditProblem, AuditReport, Fence, RunRecord, StepRecord
+from orchestrator.store.sqlite_fastpath import (
+    AUDIT_COLUMNS,
+    AUDIT_INSERT_SQL,
+    FENCE_LEASE_SQL,
+    FENCE_SQL,
+    STEP_COLUMNS,
+    STEP_UPSERT_SQL,
+    SQLiteFastPath,
+    sqlite_datetime,
+)
+from orchestrator.store.tables import AuditRow, RunRow, StepRow, WorkflowSourceRow
+
+RUNS = RunRow.__table__  # type: ignore[attr-defined]
+STEPS = StepRow.__table__  # type: ignore[attr-defined]
+AUDIT = AuditRow.__table__  # type: ignore[attr-defined]
+SOURCES = WorkflowSourceRow.__table__  # type: ignore[attr-defined]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def aware(value: datetime | None) -> datetime | None:
+    """SQLite returns naive datetimes: everything stored here is UTC."""
+    if value is None:
+        return None
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def sqlite_url_for(path: str | Path) -> str:
+    return f"sqlite:///{Path(path).resolve()}"
+
+
+def _make_engines(url: str, synchronous: str) -> tuple[Engine, Engine]:
+    if not url.startswith("sqlite"):
+        engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+        return engine, engine
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+
+    def build(immediate: bool) -> Engine:
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute(f"PRAGMA synchronous={synchronous}")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Connection) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+        return engine
+
+    return build(True), build(False)
+
+
+class SQLRunStore(RunStore):
+    """``RunStore`` over SQLAlchemy; see ``orchestrator.abc.RunStore`` for the contract."""
+
+    def __init__(self, url: str, *, synchronous: str = "FULL", create: bool = True) -> None:
+        if synchronous.upper() not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
+            raise ValueError(f"synchronous must be OFF, NORMAL, FULL or EXTRA, got {synchronous!r}")
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        self._write, self._read = _make_engines(url, synchronous.upper())
+        self._chain_lock = threading.Lock()
+        self._chain_id: str | None = None
+        self._chain_seq = 0
+        self._chain_prev = GENESIS
+        self._pending_head: tuple[int, str] | None = None
+        self._prepare_statements()
+        if create:
+            self.create_schema()
+        self._fast = SQLiteFastPath(self._write.raw_connection()) if self.is_sqlite else None
+
+    # -- plumbing --------------------------------------------------------------------------
+    def _prepare_statements(self) -> None:
+        """Build the hot-path statements once; executing them only binds parameters."""
+        self._fence_stmt = (
+            update(RUNS)
+            .where(
+                RUNS.c.id == bindparam("f_id"),
+                RUNS.c.epoch == bindparam("f_epoch"),
+                RUNS.c.status == RunStatus.running.value,
+            )
+            .values(updated_at=bindparam("f_now"))
+        )
+        self._fence_lease_stmt = self._fence_stmt.values(lease_until=bindparam("f_lease"))
+        self._audit_stmt = insert(AUDIT)
+        upsert = self._insert(STEPS)
+        keys = {"run_id", "step_id", "item_index"}
+        self._step_stmt = upsert.on_conflict_do_update(
+            index_elements=sorted(keys),
+            set_={c.name: upsert.excluded[c.name] for c in STEPS.columns if c.name not in keys | {"id"}},
+        )
+
+    def create_schema(self) -> None:
+        try:
+            SQLModel.metadata.create_all(self._write)
+        except OperationalError as exc:
+            raise StoreUnavailable(f"cannot open the store at {self.safe_url}: {exc.orig}") from exc
+
+    @property
+    def safe_url(self) -> str:
+        """The URL without its password."""
+        from sqlalchemy.engine import make_url
+
+        return make_url(self.url).render_as_string(hide_password=True)
+
+    @property
+    def engine(self) -> Engine:
+        return self._write
+
+    @property
+    def read_engine(self) -> Engine:
+        return self._read
+
+    @contextmanager
+    def writing(self) -> Iterator[Connection]:
+        try:
+            with self._write.begin() as conn:
+                yield conn
+        except OperationalError as exc:
+            raise StoreUnavailable(f"store write failed: {exc.orig}") from exc
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        try:
+            with self._read.begin() as conn:
+                yield conn
+        except OperationalError as exc:
+            raise StoreUnavailable(f"store read failed: {exc.orig}") from exc
+
+    def close(self) -> None:
+        if self._fast is not None:
+            self._fast.close()
+            self._fast = None
+        self._write.dispose()
+        if self._read is not self._write:
+            self._read.dispose()
+
+    def _insert(self, table: Any) -> Any:
+        return sqlite_insert(table) if self.is_sqlite else pg_insert(table)
+
+    def _check_fence(
+        self, conn: Connection, fence: Fence, now: datetime, lease_until: datetime | None = None
+    ) -> None:
+        params = {"f_id": fence.run_id, "f_epoch": fence.epoch, "f_now": now}
+        if lease_until is None:
+            result = conn.execute(self._fence_stmt, params)
+        else:
+            result = conn.execute(self._fence_lease_stmt, {**params, "f_lease": lease_until})
+        if result.rowcount != 1:
+            raise LeaseLostError(
+                f"run {fence.run_id} is no longer owned by {fence.owner} (epoch {fence.epoch} is stale)"
+            )
+
+    # -- audit chain -----------------------------------------------------------------------
+    def _commit_chain_head(self) -> None:
+        head = self._pending_head
+        if head is not None:
+            self._chain_seq, self._chain_prev = head
+            self._pending_head = None
+
+    def _appender(self, insert_row: Any) -> Any:
+        """An ``append(event)`` that chains events onto this process's chain via ``insert_row``.
+
+        Called with the chain lock held; the in-memory chain head only advances once the
+        surrounding transaction has committed (``_commit_chain_head``).
+        """
+        if self._chain_id is None:
+            self._chain_id = new_chain_id()
+        chain = self._chain_id
+        state: dict[str, Any] = {"seq": self._chain_seq, "prev": self._chain_prev}
+
+        def append(evt: AuditEvent) -> None:
+            seq = state["seq"] + 1
+            at = evt.at or utcnow()
+            payload_json = jsoncodec.dumps(evt.payload)
+            digest = content_hash(
+                chain=chain,
+                seq=seq,
+                at=at,
+                run_id=evt.run_id,
+                step_id=evt.step_id,
+                kind=evt.kind,
+                actor=evt.actor,
+                payload_json=payload_json,
+                prev_hash=state["prev"],
+            )
+            insert_row(
+                {
+                    "chain": chain,
+                    "seq": seq,
+                    "at": at,
+                    "run_id": evt.run_id,
+                    "step_id": evt.step_id,
+                    "kind": evt.kind,
+                    "actor": evt.actor,
+                    "payload_json": payload_json,
+                    "prev_hash": state["prev"],
+                    "hash": digest,
+                }
+            )
+            state["seq"], state["prev"] = seq, digest
+            self._pending_head = (seq, digest)
+
+        return append
+
+    @contextmanager
+    def _tx_with_audit(self) -> Iterator[tuple[Connection, Any]]:
+        with self._chain_lock:
+            self._pending_head = None
+            try:
+                with self.writing() as conn:
+                    yield conn, self._appender(lambda row: conn.execute(self._audit_stmt, row))
+            except BaseException:
+                self._pending_head = None
+                raise
+            self._commit_chain_head()
+
+    @contextmanager
+    def _fast_tx(self) -> Iterator[tuple[Any, Any]]:
+        """SQLite checkpoint transaction on the dedicated DBAPI connection."""
+        assert self._fast is not None
+        with self._chain_lock:
+            self._pending_head = None
+            try:
+                with self._fast.transaction() as cursor:
+
+                    def insert_row(row: dict[str, Any]) -> None:
+                        row = {**row, "at": sqlite_datetime(row["at"])}
+                        cursor.execute(AUDIT_INSERT_SQL, tuple(row[c] for c in AUDIT_COLUMNS))
+
+                    yield cursor, self._appender(insert_row)
+            except BaseException:
+                self._pending_head = None
+                raise
+            self._commit_chain_head()
+
+    @staticmethod
+    def _fast_fence(cursor: Any, fence: Fence, now: datetime, lease_until: datetime | None = None) -> None:
+        if lease_until is None:
+            cursor.execute(FENCE_SQL, (sqlite_datetime(now), fence.run_id, fence.epoch))
+        else:
+            cursor.execute(
+                FENCE_LEASE_SQL,
+                (sqlite_datetime(now), sqlite_datetime(lease_until), fence.run_id, fence.epoch),
+            )
+        if cursor.rowcount != 1:
+            raise LeaseLostError(
+                f"run {fence.run_id} is no longer owned by {fence.owner} (epoch {fence.epoch} is stale)"
+            )
+
+    def _fast_step(self, cursor: Any, step: StepRecord) -> None:
+        values = self._step_values(step)
+        values["started_at"] = sqlite_datetime(values["started_at"])
+        values["finished_at"] = sqlite_datetime(values["finished_at"])
+        values["adopted"] = 1 if values["adopted"] else 0
+        cursor.execute(STEP_UPSERT_SQL, tuple(values[c] for c in STEP_COLUMNS))
+
+    def append_audit(self, events: Sequence[AuditEvent]) -> None:
+        with self._tx_with_audit() as (_conn, append):
+            for evt in events:
+                append(evt)
+
+    # -- workflow sources ------------------------------------------------------------------
+    def save_workflow_source(self, digest: str, name: str, file: str, source: str) -> None:
+        with self.writing() as conn:
+            stmt = self._insert(SOURCES).values(
+                digest=digest, name=name, file=file, source=source, created_at=utcnow()
+            )
+            conn.execute(stmt.on_conflict_do_nothing(index_elements=["digest"]))
+
+    def get_workflow_source(self, digest: str) -> tuple[str, str] | None:
+        with self.reading() as conn:
+            row = conn.execute(
+                select(SOURCES.c.file, SOURCES.c.source).where(SOURCES.c.digest == digest)
+            ).first()
+        return (row.file, row.source) if row else None
+
+    # -- runs ------------------------------------------------------------------------------
+    def create_run(
+        self, run_id: str, workflow: str, digest: str, inputs: dict[str, Any], work_item_id: str | None = None
+    ) -> RunRecord:
+        now = utcnow()
+        with self._tx_with_audit() as (conn, append):
+            conn.execute(
+                insert(RUNS).values(
+                    id=run_id,
+                    workflow=workflow,
+                    workflow_digest=digest,
+                    status=RunStatus.pending.value,
+                    inputs_json=jsoncodec.dumps(inputs),
+                    work_item_id=work_item_id,
+                    epoch=0,
+                    executions=0,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            append(
+                AuditEvent(
+                    kind="run_created",
+                    run_id=run_id,
+                    payload={"workflow": workflow, "digest": digest, "work_item_id": work_item_id},
+                    at=now,
+                )
+            )
+        return self.get_run(run_id)
+
+    @staticmethod
+    def _run_record(row: Any) -> RunRecord:
+        return RunRecord(
+            id=row.id,
+            workflow=row.workflow,
+            workflow_digest=row.workflow_digest,
+            status=RunStatus(row.status),
+            inputs=jsoncodec.loads(row.inputs_json) or {},
+            outputs=jsoncodec.loads(row.outputs_json),
+            reason=row.reason,
+            reason_code=row.reason_code,
+            parked_step=row.parked_step,
+            owner=row.owner,
+            epoch=row.epoch,
+            lease_until=aware(row.lease_until),
+            work_item_id=row.work_item_id,
+            executions=row.executions,
+            created_at=aware(row.created_at),
+            started_at=aware(row.started_at),
+            finished_at=aware(row.finished_at),
+            updated_at=aware(row.updated_at),
+        )
+
+    def get_run(self, run_id: str) -> RunRecord:
+        with self.reading() as conn:
+            row = conn.execute(select(RUNS).where(RUNS.c.id == run_id)).first()
+        if row is None:
+            raise RunNotFound(run_id)
+        return self._run_record(row)
+
+    def find_runs_by_prefix(self, prefix: str, limit: int = 5) -> list[RunRecord]:
+        """Runs whose id starts with ``prefix`` (the CLI accepts unambiguous short ids)."""
+        with self.reading() as conn:
+            rows = conn.execute(select(RUNS).where(RUNS.c.id.like(f"{prefix}%")).limit(limit)).all()
+        return [self._run_record(r) for r in rows]
+
+    def list_runs(
+        self, status: RunStatus | None = None, workflow: str | None = None, limit: int = 50
+    ) -> list[RunRecord]:
+        query = select(RUNS)
+        if status is not None:
+            query = query.where(RUNS.c.status == status.value)
+        if workflow is not None:
+            query = query.where(RUNS.c.workflow == workflow)
+        query = query.order_by(RUNS.c.created_at.desc(), RUNS.c.id.desc()).limit(limit)
+        with self.reading() as conn:
+            rows = conn.execute(query).all()
+        return [self._run_record(r) for r in rows]
+
+    def acquire_run(self, run_id: str, owner: str, lease_until: datetime, *, force: bool = False) -> Fence:
+        now = utcnow()
+        with self._tx_with_audit() as (conn, append):
+            row = conn.execute(select(RUNS).where(RUNS.c.id == run_id)).first()
+            if row is None:
+                raise RunNotFound(run_id)
+            status = RunStatus(row.status)
+            if status.is_terminal:
+                raise RpaError(f"run {run_id} is {status.value}; a finished run cannot be resumed")
+            held = aware(row.lease_until)
+            if not force and row.owner and row.owner != owner and held is not None and held > now:
+                raise LeaseLostError(
+                    f"run {run_id} is held by {row.owner} until {held.isoformat(timespec='seconds')}"
+                )
+            epoch = row.epoch + 1
+            conn.execute(
+                update(RUNS)
+                .where(RUNS.c.id == run_id, RUNS.c.epoch == row.epoch)
+                .values(
+                    owner=owner,
+                    epoch=epoch,
+                    lease_until=lease_until,
+                    status=RunStatus.running.value,
+                    started_at=aware(row.started_at) or now,
+                    executions=row.executions + 1,
+                    updated_at=now,
+                    reason=None,
+                    reason_code=None,
+                    parked_step=None,
+                )
+            )
+            append(
+                AuditEvent(
+                    kind="run_acquired",
+                    run_id=run_id,
+                    actor=owner,
+                    payload={"epoch": epoch, "previous_owner": row.owner, "previous_status": status.value},
+                    at=now,
+                )
+            )
+        return Fence(run_id=run_id, owner=owner, epoch=epoch)
+
+    def extend_lease(self, fence: Fence, lease_until: datetime) -> None:
+        if self._fast is not None:
+            with self._fast_tx() as (cursor, _append):
+                self._fast_fence(cursor, fence, utcnow(), lease_until)
+            return
+        with self.writing() as conn:
+            self._check_fence(conn, fence, utcnow(), lease_until)
+
+    def release_run(self, fence: Fence) -> None:
+        with self.writing() as conn:
+            conn.execute(
+                update(RUNS)
+                .where(RUNS.c.id == fence.run_id, RUNS.c.epoch == fence.epoch)
+                .values(owner=None, lease_until=None, updated_at=utcnow())
+            )
+
+    def finish_run(
+        self,
+        fence: Fence,
+        status: RunStatus,
+        *,
+        outputs: dict[str, Any] | None = None,
+        reason: str | None = None,
+        reason_code: str | None = None,
+        parked_step: str | None = None,
+        audit: AuditEvent | None = None,
+        steps: Sequence[StepRecord] = (),
+    ) -> None:
+        now = utcnow()
+        with self._tx_with_audit() as (conn, append):
+            self._check_fence(conn, fence, now)
+            for step in steps:
+                self._upsert_step(conn, step)
+            conn.execute(
+                update(RUNS)
+                .where(RUNS.c.id == fence.run_id)
+                .values(
+                    status=status.value,
+                    outputs_json=jsoncodec.dumps(outputs) if outputs is not None else None,
+                    reason=reason,
+                    reason_code=reason_code,
+                    parked_step=parked_step,
+                    owner=None,
+                    lease_until=None,
+                    finished_at=now if status.is_terminal else None,
+                    updated_at=now,
+                )
+            )
+            if audit is not None:
+                append(audit)
+
+    def find_interrupted_runs(self, now: datetime) -> list[RunRecord]:
+        active = [RunStatus.running.value, RunStatus.pending.value]
+        query = (
+            select(RUNS)
+            .where(RUNS.c.status.in_(active))
+            .where((RUNS.c.lease_until.is_(None)) | (RUNS.c.lease_until < now))
+            .order_by(RUNS.c.created_at)
+        )
+        with self.reading() as conn:
+            rows = conn.execute(query).all()
+        return [self._run_record(r) for r in rows]
+
+    # -- steps -----------------------------------------------------------------------------
+    @staticmethod
+    def _step_values(step: StepRecord) -> dict[str, Any]:
+        return {
+            "run_id": step.run_id,
+            "step_id": step.step_id,
+            "item_index": step.item_index,
+            "status": step.status.value,
+            "skill": step.skill,
+            "effect": step.effect,
+            "attempts": step.attempts,
+            "idempotency_key": step.idempotency_key,
+            "params_json": None if step.params is None else jsoncodec.dumps(step.params),
+            "output_json": None if step.output is None else jsoncodec.dumps(step.output),
+            "error": step.error,
+            "error_kind": step.error_kind,
+            "adopted": step.adopted,
+            "started_at": step.started_at,
+            "finished_at": step.finished_at,
+            "duration_ms": step.duration_ms,
+        }
+
+    def _upsert_step(self, conn: Connection, step: StepRecord) -> None:
+        conn.execute(self._step_stmt, self._step_values(step))
+
+    def save_step(self, fence: Fence, step: StepRecord, audit: AuditEvent | None = None) -> None:
+        now = utcnow()
+        if self._fast is not None:
+            with self._fast_tx() as (cursor, append):
+                self._fast_fence(cursor, fence, now)
+                self._fast_step(cursor, step)
+                if audit is not None:
+                    append(audit)
+            return
+        if audit is None:
+            with self.writing() as conn:
+                self._check_fence(conn, fence, now)
+                self._upsert_step(conn, step)
+            return
+        with self._tx_with_audit() as (conn, append):
+            self._check_fence(conn, fence, now)
+            self._upsert_step(conn, step)
+            append(audit)
+
+    def save_steps(self, fence: Fence, steps: Sequence[StepRecord], audit: Sequence[AuditEvent] = ()) -> None:
+        if self._fast is not None:
+            with self._fast_tx() as (cursor, append):
+                self._fast_fence(cursor, fence, utcnow())
+                for step in steps:
+                    self._fast_step(cursor, step)
+                for evt in audit:
+                    append(evt)
+            return
+        with self._tx_with_audit() as (conn, append):
+            self._check_fence(conn, fence, utcnow())
+            for step in steps:
+                self._upsert_step(conn, step)
+            for evt in audit:
+                append(evt)
+
+    def get_steps(self, run_id: str) -> list[StepRecord]:
+        with self.reading() as conn:
+            rows = conn.execute(select(STEPS).where(STEPS.c.run_id == run_id).order_by(STEPS.c.id)).all()
+        return [
+            StepRecord(
+                run_id=r.run_id,
+                step_id=r.step_id,
+                item_index=r.item_index,
+                status=StepStatus(r.status),
+                skill=r.skill,
+                effect=r.effect,
+                attempts=r.attempts,
+                idempotency_key=r.idempotency_key,
+                params=jsoncodec.loads(r.params_json),
+                output=jsoncodec.loads(r.output_json),
+                error=r.error,
+                error_kind=r.error_kind,
+                adopted=bool(r.adopted),
+                started_at=aware(r.started_at),
+                finished_at=aware(r.finished_at),
+                duration_ms=r.duration_ms,
+            )
+            for r in rows
+        ]
+
+    def step_status_counts(self, run_id: str) -> dict[StepStatus, int]:
+        query = select(STEPS.c.status, func.count()).where(STEPS.c.run_id == run_id).group_by(STEPS.c.status)
+        with self.reading() as conn:
+            return {StepStatus(status): count for status, count in conn.execute(query).all()}
+
+    # -- audit reads -----------------------------------------------------------------------
+    @staticmethod
+    def _audit_event(row: Any) -> AuditEvent:
+        return AuditEvent(
+            kind=row.kind,
+            run_id=row.run_id,
+            step_id=row.step_id,
+            actor=row.actor,
+            payload=jsoncodec.loads(row.payload_json) or {},
+            at=aware(row.at),
+            chain=row.chain,
+            seq=row.seq,
+            prev_hash=row.prev_hash,
+            hash=row.hash,
+        )
+
+    def audit_events(
+        self, run_id: str | None = None, kind: str | None = None, limit: int = 1000
+    ) -> list[AuditEvent]:
+        query = select(AUDIT)
+        if run_id is not None:
+            query = query.where(AUDIT.c.run_id == run_id)
+        if kind is not None:
+            query = query.where(AUDIT.c.kind == kind)
+        query = query.order_by(AUDIT.c.at, AUDIT.c.id).limit(limit)
+        with self.reading() as conn:
+            return [self._audit_event(r) for r in conn.execute(query).all()]
+
+    def verify_audit(self) -> AuditReport:
+        problems: list[AuditProblem] = []
+        chains = 0
+        events = 0
+        current: str | None = None
+        batch: list[AuditEvent] = []
+
+        def flush() -> None:
+            nonlocal chains
+            if batch:
+                chains += 1
+                problems.extend(verify_chain(batch))
+
+        with self.reading() as conn:
+            result = conn.execution_options(yield_per=2000).execute(
+                select(AUDIT).order_by(AUDIT.c.chain, AUDIT.c.seq)
+            )
+            for row in result:
+                events += 1
+                if row.chain != current:
+                    flush()
+                    batch = []
+                    current = row.chain
+                batch.append(self._audit_event(row))
+            flush()
+        return AuditReport(chains=chains, events=events, problems=problems)
+
+
+def open_store(url: str, *, synchronous: str = "FULL") -> SQLRunStore:
+    """Open (and create if needed) the store at a SQLAlchemy URL."""
+    return SQLRunStore(url, synchronous=synchronous)

@@ -1,0 +1,97 @@
+"""Shared fixtures: stores on every backend, PostgreSQL discovery, subprocess helpers."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = (ROOT.parent / "shared" / "data").resolve()
+PG_URL = os.environ.get("RPA_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@cache
+def postgres_unavailable() -> str | None:
+    """None when the test PostgreSQL answers, else the reason it does not."""
+    try:
+        import psycopg
+        from sqlalchemy.engine import make_url
+
+        url = make_url(PG_URL)
+        with psycopg.connect(
+            host=url.host, port=url.port or 5432, dbname=url.database, user=url.username, connect_timeout=3
+        ) as conn:
+            conn.execute("select 1")
+    except Exception as exc:
+        return f"PostgreSQL at {PG_URL} is not reachable ({type(exc).__name__}: {exc})"
+    return None
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a fresh schema, dropped afterwards."""
+    reason = postgres_unavailable()
+    if reason:
+        pytest.skip(reason)
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    url = make_url(PG_URL)
+    params = {"host": url.host, "port": url.port or 5432, "dbname": url.database, "user": url.username}
+    with psycopg.connect(**params, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield f"{PG_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(**params, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of an empty store on each backend (the contract suite runs on both)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'rpa.db'}"
+    return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[object]:
+    from orchestrator.store import open_store
+
+    opened = open_store(store_url)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Iterator[object]:
+    from orchestrator.store import open_store
+
+    opened = open_store(f"sqlite:///{tmp_path / 'rpa.db'}")
+    yield opened
+    opened.close()
+
+
+def rpa(
+    *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """Run the real ``rpa`` console script."""
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "rpa"), *args],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
