@@ -1,1 +1,3 @@
 """Built-in speak skills. Each skill module is imported here so the registry finds it."""
+
+from skills.speak.say import say as say
