@@ -1,0 +1,1 @@
+"""Helpers shared by the example platforms: amounts, SQLite, fault injection, serving."""
