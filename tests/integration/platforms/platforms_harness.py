@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -54,6 +55,25 @@ def page(response: httpx.Response) -> html.HtmlElement:
 def text_of(tree: html.HtmlElement, xpath: str) -> list[str]:
     """Whitespace-normalised text of every element matching ``xpath``."""
     return [" ".join(element.text_content().split()) for element in tree.xpath(xpath)]
+
+
+GOOD_CREDIT = {
+    "account_number": "6222020200112233",
+    "beneficiary_name": "张三 ZHANG SAN",
+    "amount": "1234.5",
+    "currency": "CNY",
+    "purpose_code": "GDDS",
+}
+
+
+def new_reference() -> str:
+    """A fresh payment reference, so tests sharing one platform never see each other's records."""
+    return f"REF-{uuid.uuid4().hex[:12].upper()}"
+
+
+def post_credit(client: httpx.Client, **fields: str) -> httpx.Response:
+    """Submit the portal's credit form: a valid credit with ``fields`` changed."""
+    return client.post("/credits", data={**GOOD_CREDIT, **fields})
 
 
 def free_port() -> int:
