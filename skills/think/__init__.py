@@ -2,3 +2,8 @@
 from skills.think.basics import evaluate as evaluate
 from skills.think.basics import require as require
 from skills.think.basics import wait as wait
+from skills.think.check_skills import check_amount as check_amount
+from skills.think.check_skills import route_payment as route_payment
+from skills.think.check_skills import sanctions_list as sanctions_list
+from skills.think.check_skills import screen_names as screen_names
+from skills.think.check_skills import validate_identifiers as validate_identifiers
