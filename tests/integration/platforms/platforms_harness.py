@@ -84,7 +84,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def module_process(module: str, *args: str, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+def module_process(
+    module: str, *args: str, log: Path, environment: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
     """Run ``python -m module args`` as a user would (output to ``log``); terminate it afterwards."""
     with log.open("wb") as output:
         process = subprocess.Popen(
@@ -92,6 +94,7 @@ def module_process(module: str, *args: str, log: Path) -> Iterator[subprocess.Po
             stdin=subprocess.DEVNULL,
             stdout=output,
             stderr=subprocess.STDOUT,
+            env=environment,
         )
     try:
         yield process

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 import socket
 from pathlib import Path
 
 import httpx
 import pytest
-from platforms_harness import free_port
+from platforms_harness import free_port, module_process, wait_until
 
 from examples.platforms.launch import PLATFORMS, PlatformStartError, run_platform
 
@@ -96,3 +98,24 @@ def test_the_terminal_needs_a_display(tmp_path: Path, monkeypatch: pytest.Monkey
         run_platform("terminal", data_dir=tmp_path),
     ):
         pytest.fail("nothing may start")
+
+
+def test_all_platforms_run_together_and_stop_on_sigterm(tmp_path: Path) -> None:
+    log = tmp_path / "all.out"
+    without_display = {name: value for name, value in os.environ.items() if name != "DISPLAY"}
+    args = ["--data-dir", str(tmp_path), "--free-ports"]
+    with module_process("examples.platforms", *args, log=log, environment=without_display) as process:
+        wait_until(
+            lambda: "running; press Ctrl+C" in log.read_text() or process.poll() is not None, "the platforms"
+        )
+        announced = dict(
+            re.findall(r"^(portal|reporting|ledger) +(http://\S+)", log.read_text(), re.MULTILINE)
+        )
+        children = {name: httpx.get(f"{url}/health").json()["pid"] for name, url in announced.items()}
+        assert set(children) == {"portal", "reporting", "ledger"}
+        assert "terminal" not in log.read_text()
+
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+
+    assert [pid for pid in children.values() if Path(f"/proc/{pid}").exists()] == []
