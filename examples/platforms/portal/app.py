@@ -33,9 +33,13 @@ class LoginRequired(Exception):
         self.expired = expired
 
 
+FAULTABLE_PATHS = frozenset({"/", "/login", "/logout", "/credits/new", "/credits", "/credits/lookup"})
+
+
 def is_faultable(method: str, path: str) -> bool:
-    """Faults hit the pages and form posts, never the health check, the JSON API or ``/_faults``."""
-    return not (path == "/health" or path.startswith("/api/") or path.startswith("/_faults"))
+    """Faults hit the pages and form posts only: never ``/health``, ``/api/*``, ``/_faults``, nor
+    stray requests such as a browser's ``/favicon.ico``, which would otherwise use up ``fail_next``."""
+    return path in FAULTABLE_PATHS
 
 
 def create_app(settings: PortalSettings, data_dir: Path) -> FastAPI:

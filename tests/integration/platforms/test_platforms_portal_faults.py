@@ -114,3 +114,11 @@ def test_sessions_expire_after_their_time_to_live(tmp_path: Path) -> None:
         )
 
         assert httpx.URL(expired.headers["location"]).params["expired"] == "1"
+
+
+def test_stray_requests_do_not_use_up_fail_next(portal_client: httpx.Client) -> None:
+    portal_client.post("/_faults", json={"fail_next": 1}).raise_for_status()
+
+    assert portal_client.get("/favicon.ico").status_code == 404
+
+    assert portal_client.get("/credits/new").status_code == 500
