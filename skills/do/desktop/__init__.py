@@ -9,6 +9,7 @@ from skills.do.desktop.keyboard import desktop_press as desktop_press
 from skills.do.desktop.keyboard import desktop_type_text as desktop_type_text
 from skills.do.desktop.screen import desktop_click_image as desktop_click_image
 from skills.do.desktop.screen import desktop_read_field as desktop_read_field
+from skills.do.desktop.terminal import terminal_submit_payment as terminal_submit_payment
 
 __all__ = [
     "desktop_click_image",
@@ -17,4 +18,5 @@ __all__ = [
     "desktop_read_field",
     "desktop_service",
     "desktop_type_text",
+    "terminal_submit_payment",
 ]

@@ -232,16 +232,26 @@ class Desktop:
         return ", ".join(titles)
 
     def focus(self, window: Window) -> None:
-        """Raise the window and give it the keyboard focus (bare Xvfb has no window manager)."""
+        """Raise the window, give it the keyboard focus and rest the pointer on its corner.
+
+        Bare Xvfb has no window manager, and Tk drops its keyboard focus when the pointer
+        leaves its window, so the pointer has to stay inside the window that is typed into.
+        """
         self.run("xdotool", "windowraise", window.window_id)
         self.run("xdotool", "windowfocus", "--sync", window.window_id)
+        self.rest_pointer(window)
 
     # -- keyboard and mouse -----------------------------------------------------------------
 
     def type_text(self, text: str) -> None:
-        """Type ``text`` into the focused widget, Chinese included (xdotool sends Unicode keysyms)."""
+        """Type ``text`` into the focused widget, Chinese included (xdotool sends Unicode keysyms).
+
+        The text goes through xdotool's stdin, never its command line, where any local user could
+        read a password in the process list.
+        """
+        delay = str(self.type_delay_ms)
         self.run(
-            "xdotool", "type", "--delay", str(self.type_delay_ms), "--", text, timeout=30 + len(text) * 0.1
+            "xdotool", "type", "--delay", delay, "--file", "-", input_text=text, timeout=30 + len(text) * 0.1
         )
 
     def paste_text(self, text: str) -> None:
@@ -267,14 +277,18 @@ class Desktop:
             gui.hotkey(*names)
 
     def click(self, x: int, y: int, *, clicks: int = 1, button: str = "left") -> None:
-        """Click at a screen point, then move the pointer away (hovering repaints widgets)."""
-        gui = self.pyautogui
-        gui.click(x=x, y=y, clicks=clicks, interval=0.05, button=button)
-        self.park_pointer()
+        """Click at a screen point (the pointer stays there)."""
+        self.pyautogui.click(x=x, y=y, clicks=clicks, interval=0.05, button=button)
 
-    def park_pointer(self) -> None:
-        width, height = self.pyautogui.size()
-        self.pyautogui.moveTo(width - 1, height - 1)
+    def rest_pointer(self, window: Window | None) -> None:
+        """Move the pointer off the widgets (hovering repaints them): to the window's top-left
+        corner, which keeps the window's keyboard focus, or to the screen's bottom-right one.
+        """
+        if window is not None:
+            self.pyautogui.moveTo(window.x + 1, window.y + 1)
+        else:
+            width, height = self.pyautogui.size()
+            self.pyautogui.moveTo(width - 1, height - 1)
 
     # -- screen and clipboard ---------------------------------------------------------------
 

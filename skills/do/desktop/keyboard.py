@@ -32,6 +32,9 @@ class TypeTextParams(BaseModel):
 
     text: str = Field(description="What to type; Chinese and other non-Latin text is fine.")
     window: str | None = Field(None, description="Title of the window to focus first; default: as is.")
+    at: tuple[int, int] | None = Field(
+        None, description="Point to click first (relative to `window` when given), e.g. inside a field."
+    )
     method: Literal["type", "paste"] = Field(
         "type",
         description="`type` sends each character (xdotool); `paste` uses the clipboard and ctrl+v.",
@@ -57,8 +60,9 @@ def desktop_type_text(ctx: SkillContext, params: TypeTextParams) -> TypeTextResu
     """
     desktop = desktop_of(ctx)
     with evidence_on_failure(ctx, desktop, "typing text"):
-        if params.window is not None:
-            focus_window(desktop, params.window, 10.0)
+        window = focus_window(desktop, params.window, 10.0) if params.window is not None else None
+        if params.at is not None:
+            desktop.click(*(window.point(*params.at) if window else params.at))
         if params.clear_first:
             for keys in CLEAR_KEYS:
                 desktop.press(keys)

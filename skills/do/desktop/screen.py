@@ -56,6 +56,7 @@ def desktop_click_image(ctx: SkillContext, params: ClickImageParams) -> ClickIma
         window = focus_window(desktop, params.window, 10.0) if params.window else None
         deadline = time.monotonic() + params.timeout_seconds
         while True:
+            desktop.rest_pointer(window)
             region = (window.x, window.y, window.width, window.height) if window else None
             match = best_match(desktop.screenshot(region), template)
             if match.score >= params.confidence:
@@ -127,25 +128,30 @@ def _screen_point(window: Window | None, point: Point) -> Point:
     return window.point(*point) if window else point
 
 
-def read_by_clipboard(desktop: Desktop, window: Window | None, at: Point | None, select_keys: str) -> str:
-    """Click into the field (when ``at``), select all, copy, and read the clipboard."""
+def read_by_clipboard(
+    desktop: Desktop, window: Window | None, at: Point | None, select_keys: str, *, wait: float = 2.0
+) -> str:
+    """Click into the field (when ``at``), select all, copy, and read the clipboard.
+
+    An empty field copies nothing, which is only known once ``wait`` seconds passed.
+    """
     if at is not None:
         desktop.click(*_screen_point(window, at))
     desktop.clear_selection("CLIPBOARD")
     desktop.press(select_keys)
     desktop.press("ctrl+c")
-    return _await_selection(desktop, "clipboard", f"after {select_keys} and ctrl+c")
+    return _await_selection(desktop, "clipboard", f"after {select_keys} and ctrl+c", wait)
 
 
 def read_by_selection(desktop: Desktop, window: Window | None, at: Point) -> str:
     """Triple-click the field (selects its line) and read the X primary selection."""
     desktop.clear_selection("PRIMARY")
     desktop.click(*_screen_point(window, at), clicks=3)
-    return _await_selection(desktop, "primary", f"after triple-clicking {at}")
+    return _await_selection(desktop, "primary", f"after triple-clicking {at}", 2.0)
 
 
-def _await_selection(desktop: Desktop, selection: str, how: str) -> str:
-    deadline = time.monotonic() + 2.0
+def _await_selection(desktop: Desktop, selection: str, how: str, wait: float) -> str:
+    deadline = time.monotonic() + wait
     while True:
         text = desktop.read_selection(selection)
         if text is not None:
