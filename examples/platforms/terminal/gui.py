@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import tkinter as tk
+from collections.abc import Callable
 from pathlib import Path
 from tkinter import font as tkfont
 
@@ -146,8 +147,8 @@ class ClearingTerminal:
         _select_all_on_control_a(entry)
         return entry
 
-    def _button(self, text: str, box: layout.Box, command: object) -> tk.Button:
-        button = tk.Button(self.screen, text=text, font=self.label_font, command=command)  # type: ignore[arg-type]
+    def _button(self, text: str, box: layout.Box, command: Callable[[], None]) -> tk.Button:
+        button = tk.Button(self.screen, text=text, font=self.label_font, command=command)
         button.bind("<Return>", lambda _event: button.invoke())
         _place(button, box, screen=True)
         return button
