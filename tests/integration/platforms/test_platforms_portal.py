@@ -216,7 +216,7 @@ def test_reject_duplicates_option_refuses_a_second_posting(tmp_path: Path) -> No
         assert text_of(page(refused), "//*[@id='reference-error' and @role='alert']") == [
             "Reference already posted"
         ]
-        assert len(client.get(f"/api/credits/{reference}").json()) == 1
+        assert len(client.get("/api/credits", params={"reference": reference}).json()) == 1
 
 
 # -- lookup and API ----------------------------------------------------------------------
