@@ -161,18 +161,20 @@ def run_platform(
 
     log_path = data_dir / f"{name}.log"
     log_start = log_path.stat().st_size if log_path.exists() else 0
-    with log_path.open("ab") as log:
-        process = subprocess.Popen(
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=environment,
-            pass_fds=(listening.fileno(),) if listening else (),
-            preexec_fn=_terminate_with_parent,
-        )
-    if listening is not None:
-        listening.close()  # the child holds its own copy
+    try:
+        with log_path.open("ab") as log:
+            process = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=environment,
+                pass_fds=(listening.fileno(),) if listening else (),
+                preexec_fn=_terminate_with_parent,
+            )
+    finally:
+        if listening is not None:
+            listening.close()  # the child holds its own copy
     try:
         handle = PlatformHandle(
             name=name,
