@@ -1,8 +1,9 @@
 """``PageDriver``: the checked page actions every browser skill is built from.
 
 Each navigation is checked in one order: HTTP 5xx → ``TechnicalError``; the platform's login
-page → ``SessionExpired`` (the caller signs in and retries once); a visible validation message
-(``role="alert"``) → ``BusinessError`` carrying the message; another 4xx → ``BusinessError``.
+page → ``SessionExpired`` (the caller signs in and retries once); after a click, a visible
+validation message (``role="alert"``) → ``BusinessError`` carrying the message; another 4xx →
+``BusinessError``.
 Playwright timeouts (element missing, page not loading) become ``TechnicalError``.
 """
 
@@ -22,6 +23,19 @@ if TYPE_CHECKING:
 
     from skills.do.browser.service import PlatformSession
 
+# For each wanted label text, the kind of the control a <label> with exactly that text names.
+_CONTROLS_BY_LABEL = """(wanted) => {
+  const found = {};
+  for (const label of document.querySelectorAll('label')) {
+    const text = (label.textContent || '').replace(/\\s+/g, ' ').trim();
+    const control = label.control;
+    if (!wanted.includes(text) || !control || text in found) continue;
+    const kind = control.tagName === 'SELECT' ? 'SELECT' : control.tagName + ':' + (control.type || '');
+    const options = control.tagName === 'SELECT' ? Array.from(control.options).map(o => [o.value, o.label]) : null;
+    found[text] = {kind, options};
+  }
+  return found;
+}"""
 _TRUE_WORDS = {"true", "yes", "on", "1", "checked", "x"}
 _RETRYABLE_CLIENT_STATUSES = {408, 425, 429}
 
@@ -55,7 +69,9 @@ class PageDriver:
             response = await self.page.goto(url, wait_until="load")
         except Exception as exc:
             raise _technical(exc, f"opening {url}", applied=None if self.submitted else False) from exc
-        await self.check_page(response, action=f"opening {url}", allow_login_page=allow_login_page)
+        await self.check_page(
+            response, action=f"opening {url}", allow_login_page=allow_login_page, check_alerts=False
+        )
 
     async def click(
         self,
@@ -73,11 +89,6 @@ class PageDriver:
         reported with ``applied=None``, unknown, instead of ``False``).
         """
         try:
-            await target.wait_for(state="visible")
-        except Exception as exc:
-            applied = None if self.submitted else False
-            raise _technical(exc, f"finding {description}", applied=applied) from exc
-        try:
             if navigates:
                 async with self.page.expect_navigation(wait_until="load") as navigation:
                     self.submitted = self.submitted or changes_platform
@@ -94,9 +105,18 @@ class PageDriver:
         await self.check_page(response, action=f"clicking {description}", allow_login_page=allow_login_page)
 
     async def check_page(
-        self, response: Response | None, *, action: str, allow_login_page: bool = False
+        self,
+        response: Response | None,
+        *,
+        action: str,
+        allow_login_page: bool = False,
+        check_alerts: bool = True,
     ) -> None:
-        """Raise the error the current page stands for, if any (see the module docstring)."""
+        """Raise the error the current page stands for, if any (see the module docstring).
+
+        Validation messages are looked for only after a click (``check_alerts``): they answer
+        input, and a page merely opened may carry a banner with the same role.
+        """
         status = response.status if response is not None else 200
         url = self.page.url
         applied = None if self.submitted else False
@@ -108,7 +128,7 @@ class PageDriver:
             )
         if not allow_login_page and self.config.is_login_url(url):
             raise SessionExpired(url, after_submit=self.submitted)
-        alerts = await self.alert_texts()
+        alerts = await self.alert_texts() if check_alerts else []
         if alerts:
             raise BusinessError(
                 f"{action}: platform {self.session.name!r} rejected the input: {'; '.join(alerts)}",
@@ -123,16 +143,11 @@ class PageDriver:
             )
 
     async def alert_texts(self) -> list[str]:
-        """The non-empty validation messages visible on the page."""
-        texts = []
-        alerts = self.page.locator(self.config.alert_selector)
-        for index in range(await alerts.count()):
-            alert = alerts.nth(index)
-            if await alert.is_visible():
-                text = " ".join((await alert.inner_text()).split())
-                if text:
-                    texts.append(text)
-        return texts
+        """The non-empty validation messages visible on the page (one call to the browser)."""
+        texts = await self.page.locator(self.config.alert_selector).evaluate_all(
+            "elements => elements.filter(e => e.checkVisibility()).map(e => e.innerText)"
+        )
+        return [text for text in (" ".join(str(t).split()) for t in texts) if text]
 
     # -- forms ------------------------------------------------------------------------------
 
@@ -141,16 +156,22 @@ class PageDriver:
         return self.page.get_by_label(label, exact=True)
 
     async def fill(self, fields: Mapping[str, str]) -> None:
-        """Fill controls by label: text inputs, selects (by value or shown label), checkboxes."""
+        """Fill controls by label: text inputs, selects (by value or shown text), checkboxes.
+
+        One call to the page first learns which labels name selects or checkboxes (and the
+        options), so each field then costs one call, as in a hand-written script.
+        """
+        controls = await self.page.evaluate(_CONTROLS_BY_LABEL, list(fields))
         for label, value in fields.items():
             control = self.field(label)
+            known = controls.get(label) or {}
+            kind = known.get("kind", "")
             try:
-                kind = await control.evaluate("e => e.tagName + ':' + (e.type || '')")
-                if kind.startswith("SELECT"):
-                    await _select(control, value)
+                if kind == "SELECT":
+                    await _select(control, value, known.get("options") or [])
                 elif kind in ("INPUT:checkbox", "INPUT:radio"):
                     await control.set_checked(value.strip().lower() in _TRUE_WORDS)
-                else:
+                else:  # a text field, or a control labelled another way (aria-label): fill it
                     await control.fill(value)
             except BusinessError:
                 raise
@@ -169,10 +190,10 @@ class PageDriver:
         """The text of the first element matching ``spec`` (inputs and selects: their value)."""
         locator = self.target(spec).first
         try:
-            kind = await locator.evaluate("e => e.tagName")
-            if kind in ("INPUT", "TEXTAREA", "SELECT"):
-                return (await locator.input_value()).strip()
-            return " ".join((await locator.inner_text()).split())
+            is_field, text = await locator.evaluate(
+                "e => ['INPUT', 'TEXTAREA', 'SELECT'].includes(e.tagName) ? [true, e.value] : [false, e.innerText]"
+            )
+            return str(text).strip() if is_field else " ".join(str(text).split())
         except Exception as exc:
             raise _technical(exc, f"reading {spec!r}", applied=None if self.submitted else False) from exc
 
@@ -212,8 +233,7 @@ class PageDriver:
         return f"{shown} with heading {first_heading!r}" if first_heading else shown
 
 
-async def _select(control: Locator, value: str) -> None:
-    options = await control.evaluate("e => Array.from(e.options).map(o => [o.value, o.label])")
+async def _select(control: Locator, value: str, options: list[list[str]]) -> None:
     for option_value, option_label in options:
         if value in (option_value, option_label):
             await control.select_option(value=option_value)
