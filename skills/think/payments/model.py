@@ -119,11 +119,16 @@ class Agent(ModelBase):
         None, description="MT party identifier debit/credit mark (/C/ or /D/) before the account."
     )
 
-    @computed_field(description="The CNAPS bank code when the member id is a CNAPS one (else None).")
+    @computed_field(
+        description="The bank's CNAPS code (行号) when the agent is identified in CNAPS: its branch id, "
+        "else its clearing member id; None otherwise."
+    )
     @property
     def cnaps_code(self) -> str | None:
-        """The 12-digit CNAPS bank code, when ``clearing_system`` is CNAPS."""
-        return self.member_id if self.clearing_system == "CNAPS" else None
+        """The 12-digit CNAPS bank code of this agent, when ``clearing_system`` is CNAPS."""
+        if self.clearing_system != "CNAPS":
+            return None
+        return self.branch_id or self.member_id
 
 
 class References(ModelBase):

@@ -13,12 +13,15 @@ from __future__ import annotations
 import threading
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import xmlschema
 from lxml import etree
 
 from skills.think.payments.errors import MessageFormatError, SourceLocation
 from skills.think.payments.safe_xml import element_path, namespace_of
+
+if TYPE_CHECKING:
+    import xmlschema
 
 XSD_DIR = Path(__file__).resolve().parent.parent / "xsd"
 ISO_PREFIX = "urn:iso:std:iso:20022:tech:xsd:"
@@ -32,6 +35,8 @@ def bundled_versions() -> list[str]:
 
 @lru_cache(maxsize=32)
 def _load(version: str) -> xmlschema.XMLSchema:
+    import xmlschema  # imported on first use: registering skills must stay fast
+
     return xmlschema.XMLSchema(str(XSD_DIR / f"{version}.xsd"), allow="sandbox")
 
 
@@ -58,6 +63,8 @@ def validate(element: etree._Element) -> bool:
     schema = schema_for(namespace_of(element))
     if schema is None:
         return False
+    import xmlschema
+
     # The element is already parsed (safely); the resource wrapper must not open anything.
     for error in schema.iter_errors(xmlschema.XMLResource(element, allow="none")):
         failing = error.elem if isinstance(error.elem, etree._Element) else element
