@@ -13,7 +13,9 @@ from loguru import logger
 
 from orchestrator.masking import GLOBAL_MASKER
 
-READABLE = "<green>{time:YYYY-MM-DD HH:mm:ss.SSS}</green> <level>{level: <7}</level> {extra_text}{message}"
+READABLE = (
+    "<green>{time:YYYY-MM-DD HH:mm:ss.SSS}</green> <level>{level: <7}</level> {extra[extra_text]}{message}"
+)
 
 
 def _mask_record(record: dict[str, Any]) -> None:

@@ -61,6 +61,9 @@ class StepRecord:
     started_at: datetime | None = None
     finished_at: datetime | None = None
     duration_ms: float | None = None
+    # the JSON of params/output when the writer already serialised it (saves a second dumps)
+    params_text: str | None = field(default=None, repr=False, compare=False)
+    output_text: str | None = field(default=None, repr=False, compare=False)
 
     @property
     def is_single(self) -> bool:

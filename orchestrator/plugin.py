@@ -73,7 +73,16 @@ class SkillSpec:
 
     @property
     def is_async(self) -> bool:
-        return inspect.iscoroutinefunction(self.func)
+        return self.coroutine
+
+    @property
+    def coroutine(self) -> bool:
+        """Whether the skill is an ``async def`` (cached: the engine asks on every call)."""
+        cached = self.__dict__.get("_coroutine")
+        if cached is None:
+            cached = inspect.iscoroutinefunction(self.func)
+            object.__setattr__(self, "_coroutine", cached)
+        return cached
 
 
 class Services(Protocol):

@@ -81,17 +81,48 @@ def sqlite_store(tmp_path: Path) -> Iterator[object]:
     opened.close()
 
 
-def rpa(
+RPA = str(Path(sys.executable).parent / "rpa")
+
+
+def _run_rpa(
     *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:
-    """Run the real ``rpa`` console script."""
     full_env = {**os.environ, **(env or {})}
     return subprocess.run(
-        [str(Path(sys.executable).parent / "rpa"), *args],
-        cwd=cwd,
-        env=full_env,
+        [RPA, *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+@pytest.fixture
+def run_rpa() -> object:
+    """``run_rpa(*args, cwd=..., env=...)`` runs the real ``rpa`` console script in a subprocess."""
+    return _run_rpa
+
+
+@pytest.fixture(scope="session")
+def probe_plugin_path(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """pip-installs the test plugin package (tests/plugins/rpa_probe) into a folder for PYTHONPATH."""
+    import shutil
+
+    target = tmp_path_factory.mktemp("plugin-site")
+    source = tmp_path_factory.mktemp("plugin-src") / "rpa_probe"
+    shutil.copytree(ROOT / "tests" / "plugins" / "rpa_probe", source)
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "-q",
+        "--no-deps",
+        "--no-build-isolation",
+        "--no-index",
+    ]
+    result = subprocess.run(
+        [*command, "--target", str(target), str(source)],
         capture_output=True,
         text=True,
-        timeout=timeout,
         check=False,
+        timeout=300,
     )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return str(target)

@@ -23,7 +23,7 @@ async def invoke(
     of the library they call.
     """
     seconds = timeout.total_seconds() if timeout is not None else None
-    if inspect.iscoroutinefunction(func):
+    if spec.coroutine if func is spec.func else inspect.iscoroutinefunction(func):
         call: Any = func(ctx, params)
     elif spec.inline:
         return func(ctx, params)

@@ -435,6 +435,8 @@ class ElementRunner:
         adopted: bool = False,
     ) -> ElementResult:
         stored_output = self.env.masker.mask_value(output)
+        params_text = jsoncodec.dumps(masked_params)
+        output_text = jsoncodec.dumps(stored_output)
         record = self.record(
             StepStatus.done,
             attempts=attempt,
@@ -445,6 +447,8 @@ class ElementRunner:
             started_at=started,
             finished_at=_now(self.env.clock),
             duration_ms=elapsed,
+            params_text=params_text,
+            output_text=output_text,
         )
         event = self.audit(
             "step_adopted" if adopted else "step_done",
@@ -452,8 +456,8 @@ class ElementRunner:
                 "attempts": attempt,
                 "effect": self.spec.effect.value,
                 "idempotency_key": key,
-                "params_sha256": _digest(masked_params),
-                "output_sha256": _digest(stored_output),
+                "params_sha256": jsoncodec.sha256_text(params_text),
+                "output_sha256": jsoncodec.sha256_text(output_text),
                 "duration_ms": round(elapsed, 3),
             },
         )

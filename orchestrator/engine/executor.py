@@ -95,6 +95,7 @@ class RunExecutor:
         self.owner = owner or default_owner()
         self.on_event = on_event
         self.logger = logger or default_logger
+        self._definitions: dict[str, LoadedWorkflow] = {}
 
     # -- creating runs ---------------------------------------------------------------------
     def create_run(
@@ -108,6 +109,7 @@ class RunExecutor:
         """Check and type the inputs, keep the workflow source, and store a pending run."""
         typed = self.typed_inputs(workflow, inputs or {})
         self.store.save_workflow_source(workflow.digest, workflow.spec.name, workflow.file, workflow.source)
+        self._remember(workflow)
         return self.store.create_run(
             run_id or uuid.uuid4().hex,
             workflow.spec.name,
@@ -143,14 +145,25 @@ class RunExecutor:
             raise ConfigError("; ".join(problems))
         return typed
 
+    def _remember(self, workflow: LoadedWorkflow) -> None:
+        if len(self._definitions) >= 64:
+            self._definitions.pop(next(iter(self._definitions)))
+        self._definitions[workflow.digest] = workflow
+
     def load_run_workflow(self, run: RunRecord) -> LoadedWorkflow:
+        """The run's own workflow definition (by content hash), parsed once per executor."""
+        cached = self._definitions.get(run.workflow_digest)
+        if cached is not None:
+            return cached
         stored = self.store.get_workflow_source(run.workflow_digest)
         if stored is None:
             raise RpaError(
                 f"run {run.id}: its workflow definition {run.workflow_digest[:12]} is not in the store"
             )
         file, source = stored
-        return load_workflow_text(source, file, self.registry)
+        loaded = load_workflow_text(source, file, self.registry)
+        self._remember(loaded)
+        return loaded
 
     # -- executing runs --------------------------------------------------------------------
     async def execute(self, run_id: str, *, force: bool = False) -> RunOutcome:

@@ -20,6 +20,8 @@ import yaml
 
 from orchestrator.spec.diagnostics import Diagnostic, PathKey, path_to_str
 
+# libyaml's composer is ~10x faster and gives the same nodes and marks
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MAX_DOCUMENT_BYTES = 2_000_000
 MAX_DEPTH = 64
 MAX_NODES = 200_000
@@ -88,7 +90,7 @@ class _Builder:
             )
             return None
         if isinstance(node, yaml.ScalarNode):
-            if node.style is None and node.value in _NULLS:
+            if not node.style and node.value in _NULLS:
                 return None
             return node.value
         if isinstance(node, yaml.SequenceNode):
@@ -143,15 +145,25 @@ def load_yaml(text: str, file: str = "<string>") -> LocatedYaml:
         )
         return doc
     try:
-        nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+        nodes = list(yaml.compose_all(text, Loader=_LOADER))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        problem = exc.problem or exc.context or "invalid YAML"
+        problem = " ".join(str(exc.problem or exc.context or "invalid YAML").split())
         doc.errors.append(Diagnostic(file, line, column, "", f"YAML syntax error: {problem}", "syntax"))
         return doc
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        doc.errors.append(
+            Diagnostic(
+                file, line, column, "", f"character #x{exc.character:04x} is not allowed in YAML", "syntax"
+            )
+        )
+        return doc
     except yaml.YAMLError as exc:
-        doc.errors.append(Diagnostic(file, 1, 1, "", f"YAML error: {exc}", "syntax"))
+        message = " ".join(str(exc).split())
+        doc.errors.append(Diagnostic(file, 1, 1, "", f"YAML error: {message}", "syntax"))
         return doc
     except RecursionError:
         doc.errors.append(

@@ -511,8 +511,12 @@ class SQLRunStore(RunStore):
             "effect": step.effect,
             "attempts": step.attempts,
             "idempotency_key": step.idempotency_key,
-            "params_json": None if step.params is None else jsoncodec.dumps(step.params),
-            "output_json": None if step.output is None else jsoncodec.dumps(step.output),
+            "params_json": step.params_text
+            if step.params_text is not None
+            else (None if step.params is None else jsoncodec.dumps(step.params)),
+            "output_json": step.output_text
+            if step.output_text is not None
+            else (None if step.output is None else jsoncodec.dumps(step.output)),
             "error": step.error,
             "error_kind": step.error_kind,
             "adopted": step.adopted,
