@@ -64,17 +64,22 @@ class AnswerMatch:
 
 @dataclass(frozen=True)
 class AnswerDecision:
-    """The chosen answer (or none) and the competing answers that made it ambiguous."""
+    """The best-matching phrase, the best phrase that has an intent, and its rivals.
+
+    ``best`` may be a plain expected phrase (no intent) while ``intent_match`` is a shorter
+    intent phrase heard inside it ("yes I confirm the payment ..." and intent phrase "yes").
+    """
 
     best: AnswerMatch | None
+    intent_match: AnswerMatch | None = None
     ambiguous_with: tuple[AnswerMatch, ...] = ()
 
     @property
     def intent(self) -> str | None:
-        """The intent of the chosen answer; ``None`` when nothing matched or it is ambiguous."""
-        if self.best is None or self.ambiguous_with:
+        """The intent heard; ``None`` when no intent phrase matched or two intents did."""
+        if self.intent_match is None or self.ambiguous_with:
             return None
-        return self.best.answer.intent
+        return self.intent_match.answer.intent
 
 
 def expected_answers(
@@ -146,21 +151,20 @@ def decide_answer(heard: str, answers: Sequence[ExpectedAnswer], min_coverage: f
         min_coverage: The share of an expected phrase that must be heard in one piece.
 
     Returns:
-        The best match at or above ``min_coverage`` (longer phrases win ties), and the matches
-        of *other* intents heard outside its span, which make the answer ambiguous.
+        The best match at or above ``min_coverage`` (longer phrases win ties), the best such
+        match among phrases with an intent, and the matches of *other* intents heard outside
+        its span, which make the intent ambiguous.
     """
     if not normalize_phrase(heard):
         return AnswerDecision(best=None)
     accepted = [m for m in score_answers(heard, answers) if m.coverage >= min_coverage]
     if not accepted:
         return AnswerDecision(best=None)
-    best = accepted[0]
+    with_intent = [m for m in accepted if m.answer.intent is not None]
+    if not with_intent:
+        return AnswerDecision(best=accepted[0])
+    chosen = with_intent[0]
     rivals = tuple(
-        m
-        for m in accepted[1:]
-        if m.answer.intent is not None
-        and best.answer.intent is not None
-        and m.answer.intent != best.answer.intent
-        and not best.contains(m)
+        m for m in with_intent[1:] if m.answer.intent != chosen.answer.intent and not chosen.contains(m)
     )
-    return AnswerDecision(best=best, ambiguous_with=rivals)
+    return AnswerDecision(best=accepted[0], intent_match=chosen, ambiguous_with=rivals)

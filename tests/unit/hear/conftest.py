@@ -69,11 +69,11 @@ def speak_wav(tmp_path: Path) -> SpeakFunction:
         if noise:
             noisy = tmp_path / f"noise{index}.wav"
             subprocess.run(
-                [sox, "-V1", str(raw), str(noisy), "synth", "whitenoise", "vol", str(noise)], check=True
+                [sox, "-R", "-V1", str(raw), str(noisy), "synth", "whitenoise", "vol", str(noise)], check=True
             )
-            subprocess.run([sox, "-V1", "-m", str(raw), str(noisy), str(out), *effects], check=True)
+            subprocess.run([sox, "-R", "-V1", "-m", str(raw), str(noisy), str(out), *effects], check=True)
         else:
-            subprocess.run([sox, "-V1", str(raw), str(out), *effects], check=True)
+            subprocess.run([sox, "-R", "-V1", str(raw), str(out), *effects], check=True)
         return out
 
     return speak

@@ -100,6 +100,16 @@ def test_phrase_under_two_intents_is_refused() -> None:
         expected_answers([], {"confirm": ["yes"], "refuse": ["Yes!"]})
 
 
+def test_intent_of_a_short_phrase_heard_inside_a_longer_plain_phrase() -> None:
+    answers = expected_answers(
+        ["yes I confirm the payment to Wuhan Steel"], {"confirm": ["yes"], "refuse": ["no"]}
+    )
+    decision = decide_answer("yes i confirm the payment to wuhan steel", answers)
+    assert decision.best is not None
+    assert decision.best.answer.phrase == "yes I confirm the payment to Wuhan Steel"
+    assert decision.intent == "confirm"
+
+
 def test_plain_phrases_have_no_intent_and_duplicates_are_dropped() -> None:
     answers = expected_answers(["Yes I confirm", "maybe"], {"confirm": ["yes i confirm"]})
     assert [(a.phrase, a.intent) for a in answers] == [("yes i confirm", "confirm"), ("maybe", None)]
