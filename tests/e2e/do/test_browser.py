@@ -152,6 +152,53 @@ def test_expired_session_signs_in_again_and_posts_once(skill_loop: SkillLoop, po
     assert [r["txn_no"] for r in stored(portal, reference)] == [result.values["txn_no"]]
 
 
+def test_session_expiring_on_the_submit_is_looked_up_then_posted_once(
+    skill_loop: SkillLoop, portal: str
+) -> None:
+    skill_loop.call(browser_open, {"url": "/"}, platform=platform(portal), secrets=SECRETS)
+    before = session_logins(skill_loop)
+    context = open_session(skill_loop, "portal").context
+    expired_posts = []
+
+    async def expire_then_post(route: Any) -> None:
+        # The session dies between filling the form and posting it: the portal sends the post
+        # back to its login page, so the skill must sign in, look up, and post once.
+        if route.request.method == "POST" and not expired_posts:
+            expired_posts.append(route.request.url)
+            async with httpx.AsyncClient() as client:
+                (await client.post(f"{portal}/_faults", json={"expire_sessions": True})).raise_for_status()
+        await route.continue_()
+
+    requested: list[str] = []
+
+    def note(request: Any) -> None:
+        requested.append(f"{request.method} {request.url.removeprefix(portal)}")
+
+    async def watch() -> None:
+        context.on("request", note)
+        await context.route("**/credits", expire_then_post)
+
+    async def unwatch() -> None:
+        context.remove_listener("request", note)
+        await context.unroute("**/credits", expire_then_post)
+
+    reference = new_reference()
+    skill_loop.run(watch())
+    try:
+        result = post(skill_loop, portal, credit(reference))
+    finally:
+        skill_loop.run(unwatch())
+    assert expired_posts == [f"{portal}/credits"]
+    posts = [i for i, line in enumerate(requested) if line == "POST /credits"]
+    lookups = [i for i, line in enumerate(requested) if line == f"GET /credits/lookup?reference={reference}"]
+    assert len(posts) == 2
+    assert len(lookups) == 1
+    assert posts[0] < lookups[0] < posts[1]  # looked up before posting again
+    assert session_logins(skill_loop) == before + 1
+    assert result.found_by_lookup is False
+    assert [r["txn_no"] for r in stored(portal, reference)] == [result.values["txn_no"]]
+
+
 def test_http_500_is_technical_and_the_retry_posts_once(
     skill_loop: SkillLoop, portal: str, evidence: EvidenceDir
 ) -> None:
