@@ -198,10 +198,21 @@ class BrowserService:
             await runtime.playwright.stop()
 
     async def aclose(self) -> None:
-        """Close the sessions, Chromium and Playwright of the current loop (called at shutdown)."""
-        runtime = self._runtimes.pop(asyncio.get_running_loop(), None)
-        if runtime is not None:
-            await self._stop(runtime)
+        """Close every session, Chromium and Playwright (called at shutdown).
+
+        Those of the current loop are closed here; those of another loop still running (a
+        worker thread) are closed on that loop; a closed loop's browser already exited with it.
+        """
+        current = asyncio.get_running_loop()
+        runtimes, self._runtimes = self._runtimes, {}
+        self._start_locks.clear()
+        for loop, runtime in runtimes.items():
+            if loop is current:
+                await self._stop(runtime)
+            elif loop.is_running():
+                stopping = asyncio.run_coroutine_threadsafe(self._stop(runtime), loop)
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(asyncio.wrap_future(stopping), timeout=30)
 
 
 @service("browser")
