@@ -1,0 +1,262 @@
+"""Turn the OCR lines of a voucher into its fields, by finding the printed labels.
+
+Steps: deskew the boxes (``voucher_geometry``); detect the form from its title or labels;
+mark every box that is a printed label (a box that starts with a label and goes on is split
+into label and value); give shared labels (全称, 账号...) to the payer or payee by the section
+anchor to their left; read each field's value as the boxes to the right of its label on the
+same row, up to the next label; read the figure from the grid (``voucher_grid``); shape-check
+each value (``voucher_fields``) and flag what is unsure. Nothing here knows pixel positions of
+a particular form, and nothing is guessed: a missing, unsure or misshapen value is flagged.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz
+
+from skills.see.ocr_engine import OcrLine
+from skills.see.voucher_fields import shape
+from skills.see.voucher_geometry import Token, deskew, estimate_skew
+from skills.see.voucher_grid import read_grid
+from skills.see.voucher_layouts import FIELD_NAMES, LAYOUTS, FieldSpec, LayoutSpec
+
+DEFAULT_MIN_CONFIDENCE = 0.8
+
+
+@dataclass(frozen=True)
+class FieldReading:
+    """One field as read: value (``None`` when nothing was read), confidence, flag and why."""
+
+    value: str | None
+    confidence: float
+    flagged: bool
+    reason: str | None = None
+    raw: str = ""
+
+
+@dataclass
+class VoucherReading:
+    """Every field of one voucher, the form detected and the skew corrected."""
+
+    layout: str | None
+    skew_degrees: float
+    fields: dict[str, FieldReading] = field(default_factory=dict)
+
+    @property
+    def flagged(self) -> list[str]:
+        return [name for name, reading in self.fields.items() if reading.flagged]
+
+
+@dataclass(frozen=True)
+class _Label:
+    label: str
+    token: Token
+
+
+def detect_layout(tokens: Sequence[Token]) -> LayoutSpec | None:
+    """The form whose title is printed; failing that, the one with most of its own labels."""
+    texts = [t.text.replace(" ", "") for t in tokens]
+    for spec in LAYOUTS.values():
+        if any(word in text for text in texts for word in spec.title_words):
+            return spec
+    scores = {}
+    for spec in LAYOUTS.values():
+        own = set(spec.all_labels()) - {
+            lbl for other in LAYOUTS.values() if other is not spec for lbl in other.all_labels()
+        }
+        scores[spec.name] = sum(1 for text in texts if text in own)
+    best = max(scores, key=lambda name: scores[name])
+    return LAYOUTS[best] if scores[best] >= 2 else None
+
+
+def _match_label(text: str, labels: Sequence[str]) -> tuple[str, int] | None:
+    """(label, characters it covers) when ``text`` starts with a label or nearly equals one."""
+    compact = text.replace(" ", "")
+    for label in labels:
+        if compact.startswith(label):
+            covered, seen = 0, 0
+            for index, char in enumerate(text):
+                if char != " ":
+                    seen += 1
+                if seen == len(label):
+                    covered = index + 1
+                    break
+            return label, covered
+    for label in labels:
+        if len(label) >= 3 and abs(len(compact) - len(label)) <= 1 and fuzz.ratio(compact, label) >= 80:
+            return label, len(text)
+    return None
+
+
+def _split_labels(tokens: Sequence[Token], spec: LayoutSpec) -> tuple[list[_Label], list[Token]]:
+    """Separate printed labels from values (splitting boxes that hold a label and its value)."""
+    labels: list[_Label] = []
+    values: list[Token] = []
+    known = spec.all_labels()
+    for token in tokens:
+        matched = _match_label(token.text, known)
+        if matched is None:
+            values.append(token)
+            continue
+        label, covered = matched
+        if covered >= len(token.text):
+            labels.append(_Label(label, token))
+            continue
+        head, tail = token.split_at(covered)
+        labels.append(_Label(label, head))
+        tail_text = tail.text.lstrip(" :")
+        if tail_text:
+            values.append(Token(tail_text, tail.confidence, tail.x0, tail.y0, tail.x1, tail.y1))
+    return labels, values
+
+
+def _section_of(
+    label: _Label, anchors: Mapping[str, list[Token]], same_label: Sequence[_Label]
+) -> str | None:
+    left_anchors = [(t.cx, name) for name, found in anchors.items() for t in found if t.cx < label.token.cx]
+    if left_anchors:
+        return max(left_anchors)[1]
+    ordered = sorted(same_label, key=lambda item: item.token.cx)
+    if len(ordered) >= 2:
+        return "payer" if label is ordered[0] else "payee"
+    return None
+
+
+def _same_row(reference: Token, token: Token) -> bool:
+    """Centres at most ~half a line apart (rows of a form are about two lines apart)."""
+    return abs(token.cy - reference.cy) <= 0.45 * max(reference.height, token.height)
+
+
+def _value_tokens(
+    label: Token, values: Sequence[Token], labels: Sequence[_Label], stop_x: float | None
+) -> list[Token]:
+    """Boxes right of ``label`` on its row, before the next label (or ``stop_x``).
+
+    OCR boxes are padded, so a value printed close to its label may overlap the label's box: a
+    box counts as "right of the label" when its centre is past the label's end and its left edge
+    past the label's centre.
+    """
+
+    def right_of_label(token: Token) -> bool:
+        return token.cx > label.x1 and token.x0 > label.cx and _same_row(label, token)
+
+    limit = min((lb.token.x0 for lb in labels if right_of_label(lb.token)), default=float("inf"))
+    if stop_x is not None:
+        limit = min(limit, stop_x)
+    row = sorted((t for t in values if right_of_label(t) and t.cx < limit), key=lambda t: t.x0)
+    chosen: list[Token] = []
+    previous = label
+    for token in row:
+        if token.x0 - previous.x1 > 10 * label.height:
+            break
+        if previous is not label and not _same_row(previous, token):
+            continue  # on the label's row band but not in line with the value: the next row
+        chosen.append(token)
+        previous = token
+    return chosen
+
+
+def _find_label(
+    spec: FieldSpec, labels: Sequence[_Label], sections: Mapping[int, str | None]
+) -> _Label | None:
+    for wanted in spec.labels:
+        for index, item in enumerate(labels):
+            if item.label == wanted and (spec.section is None or sections[index] == spec.section):
+                return item
+    return None
+
+
+def read_fields(
+    lines: Sequence[OcrLine],
+    *,
+    width: float,
+    height: float,
+    min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+    figure_min_confidence: float | None = None,
+    layout: str | None = None,
+) -> VoucherReading:
+    """Read every voucher field from the OCR lines of one image of ``width`` x ``height``.
+
+    Args:
+        lines: What the OCR engine read.
+        width: Image width in pixels (the boxes are deskewed around the image centre).
+        height: Image height in pixels.
+        min_confidence: Fields read with a lower OCR confidence are flagged.
+        figure_min_confidence: The same for the figure grid's single digits (defaults to
+            ``min_confidence``); the figure is also checked against the words downstream.
+        layout: ``wire`` or ``deposit`` to skip detection.
+    """
+    skew = estimate_skew(lines)
+    tokens = deskew(lines, skew, (width / 2, height / 2))
+    spec = LAYOUTS.get(layout) if layout else detect_layout(tokens)
+    if spec is None:
+        reason = "the voucher form was not recognised (no 电汇凭证 / 进账单 title or labels read)"
+        return VoucherReading(
+            None, skew, {name: FieldReading(None, 0.0, True, reason) for name in FIELD_NAMES}
+        )
+    grid = read_grid(tokens)
+    grid_tokens = {id(t) for t in (*grid.header, *grid.digits)}
+    labels, values = _split_labels([t for t in tokens if id(t) not in grid_tokens], spec)
+    anchors = {
+        "payer": [lb.token for lb in labels if lb.label in spec.payer_anchors],
+        "payee": [lb.token for lb in labels if lb.label in spec.payee_anchors],
+    }
+    sections = {
+        i: _section_of(lb, anchors, [o for o in labels if o.label == lb.label]) for i, lb in enumerate(labels)
+    }
+    reading = VoucherReading(spec.name, skew)
+    for field_spec in spec.fields:
+        if field_spec.kind == "amount_figure":
+            threshold = min_confidence if figure_min_confidence is None else figure_min_confidence
+            reading.fields[field_spec.name] = _judge(
+                grid.value, grid.confidence, grid.problem, threshold, grid.value or ""
+            )
+            continue
+        found = _find_label(field_spec, labels, sections)
+        stop = grid.left if field_spec.kind == "amount_words" else None
+        reading.fields[field_spec.name] = _read_field(field_spec, found, values, labels, stop, min_confidence)
+    return reading
+
+
+def _read_field(
+    spec: FieldSpec,
+    found: _Label | None,
+    values: Sequence[Token],
+    labels: Sequence[_Label],
+    stop_x: float | None,
+    min_confidence: float,
+) -> FieldReading:
+    if found is None:
+        return FieldReading(None, 0.0, True, f"the label {' / '.join(spec.labels)} was not found")
+    chosen = _value_tokens(found.token, values, labels, stop_x)
+    if not chosen:
+        return FieldReading(None, 0.0, True, f"nothing was read next to the label {found.label}")
+    raw = "".join(t.text for t in chosen)
+    shaped = shape(spec.kind, raw)
+    confidence = min(t.confidence for t in chosen)
+    problem = shaped.problem
+    line_height = min(t.height for t in chosen)
+    gaps = [b.x0 - a.x1 for a, b in itertools.pairwise(chosen)]
+    if problem is None and gaps and max(gaps) > 1.5 * line_height:
+        # A value is printed as one run; text further along the row is a stamp, a note or
+        # a neighbour, and cannot be told apart from the value here.
+        pieces = " | ".join(t.text for t in chosen)
+        problem = f"expected one run of text next to {found.label}, read separate pieces {pieces!r}"
+    return _judge(shaped.value, confidence, problem, min_confidence, raw)
+
+
+def _judge(
+    value: str | None, confidence: float, problem: str | None, threshold: float, raw: str
+) -> FieldReading:
+    if problem:
+        return FieldReading(value, confidence, True, problem, raw)
+    if value is None:
+        return FieldReading(None, confidence, True, "nothing was read", raw)
+    if confidence < threshold:
+        return FieldReading(
+            value, confidence, True, f"OCR confidence {confidence:.2f} is below {threshold:.2f}", raw
+        )
+    return FieldReading(value, confidence, False, None, raw)
