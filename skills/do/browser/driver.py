@@ -23,12 +23,14 @@ if TYPE_CHECKING:
 
     from skills.do.browser.service import PlatformSession
 
-# For each wanted label text, the kind of the control a <label> with exactly that text names.
+# For each wanted label text, the kind of the control a <label> with exactly that text names;
+# under "" the texts of all labels on the page (for the error message when one is missing).
 _CONTROLS_BY_LABEL = """(wanted) => {
-  const found = {};
+  const found = {"": []};
   for (const label of document.querySelectorAll('label')) {
     const text = (label.textContent || '').replace(/\\s+/g, ' ').trim();
     const control = label.control;
+    found[""].push(text);
     if (!wanted.includes(text) || !control || text in found) continue;
     const kind = control.tagName === 'SELECT' ? 'SELECT' : control.tagName + ':' + (control.type || '');
     const options = control.tagName === 'SELECT' ? Array.from(control.options).map(o => [o.value, o.label]) : null;
@@ -176,7 +178,11 @@ class PageDriver:
             except BusinessError:
                 raise
             except Exception as exc:
-                raise _technical(exc, f"filling the field labelled {label!r}", applied=False) from exc
+                action = f"filling the field labelled {label!r}"
+                if not known:
+                    shown = ", ".join(repr(text) for text in controls[""]) or "none"
+                    action = f"{action} on {self.page.url} (labels there: {shown})"
+                raise _technical(exc, action, applied=False) from exc
 
     # -- reading and checking ---------------------------------------------------------------
 

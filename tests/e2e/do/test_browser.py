@@ -345,3 +345,18 @@ def test_a_missing_platform_config_key_is_a_located_business_error(skill_loop: S
     assert failure.value.code == "platform_misconfigured"
     assert "base_url" in failure.value.message
     assert "login.password_secret" in failure.value.message
+
+
+def test_a_missing_label_is_technical_and_lists_the_labels_on_the_page(
+    skill_loop: SkillLoop, portal: str
+) -> None:
+    impatient = platform(portal, name="portal-impatient")
+    impatient = PlatformInfo(impatient.name, {**impatient.config, "timeout_seconds": 1})
+    with pytest.raises(TechnicalError) as failure:
+        skill_loop.call(
+            browser_fill_form, {"url": "/credits/new", "fields": {"Amout": "1.00"}}, platform=impatient,
+            secrets=SECRETS,
+        )  # fmt: skip
+    assert "'Amout'" in failure.value.message
+    assert "labels there: 'Account number', 'Beneficiary name', 'Amount'" in failure.value.message
+    assert failure.value.applied is False
