@@ -18,6 +18,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7, help="random seed (same seed, same files)")
     parser.add_argument("--count", type=int, default=12, help="how many answers")
     parser.add_argument("--telephone", action="store_true", help="8 kHz audio, as a phone line carries it")
+    parser.add_argument(
+        "--evaluate", action="store_true", help="then hear them back and compare with the truth"
+    )
     args = parser.parse_args(argv)
     if args.count < 1:
         parser.error("--count must be at least 1")
@@ -35,6 +38,16 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"wrote {len(answers)} answers to {args.out} ({summary}); ground truth in {args.out / 'ground_truth.json'}"
     )
+    if args.evaluate:
+        from examples.calls.evaluate import evaluate_answers
+
+        outcome = evaluate_answers(args.out)
+        for line in outcome.lines:
+            print(f"  {line}")
+        print(
+            f"heard back: {outcome.right}/{len(answers)} right, {outcome.unrecognised} not recognised "
+            f"(for a person), {outcome.wrong} wrong"
+        )
     return 0
 
 

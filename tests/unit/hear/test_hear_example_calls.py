@@ -65,7 +65,9 @@ def test_recorded_answers_are_heard_as_their_intent(tmp_path: Path, recognizer_p
 
 
 def test_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--out", str(tmp_path), "--seed", "2", "--count", "3", "--telephone"]) == 0
-    assert "wrote 3 answers" in capsys.readouterr().out
+    assert main(["--out", str(tmp_path), "--seed", "2", "--count", "3", "--telephone", "--evaluate"]) == 0
+    printed = capsys.readouterr().out
+    assert "wrote 3 answers" in printed
+    assert "heard back: " in printed
     with wave.open(str(tmp_path / "call_001.wav")) as reader:
         assert reader.getframerate() == 8000
