@@ -1,0 +1,128 @@
+"""The browser skills run by the real engine from a YAML workflow, against the example portal."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from do_e2e_harness import CHROMIUM, require
+
+from orchestrator.testing import WorkflowRunner
+
+pytestmark = pytest.mark.e2e
+
+WORKFLOW = """\
+name: post-inbound-credit
+inputs:
+  reference: {type: string}
+  account: {type: string}
+  beneficiary: {type: string}
+  amount: {type: decimal}
+steps:
+  - id: post
+    uses: do.browser.submit_form
+    platform: portal
+    retry: {max_attempts: 3}
+    with:
+      url: /credits/new
+      fields:
+        Account number: ${{ inputs.account }}
+        Beneficiary name: ${{ inputs.beneficiary }}
+        Amount: ${{ inputs.amount }}
+        Currency: CNY
+        Reference: ${{ inputs.reference }}
+        Purpose code: SALA
+      sensitive: [Account number]
+      submit: Post credit
+      expect: {text: Credit posted}
+      read: {txn_no: "#txn-no"}
+      reference: ${{ inputs.reference }}
+      lookup:
+        url: /credits/lookup?reference={reference}
+        found_selector: "#lookup-result"
+        not_found_text: No credit found
+        read: {txn_no: "#lookup-result tbody tr:first-child td:nth-child(1)"}
+outputs:
+  txn_no: ${{ steps.post.values.txn_no }}
+"""
+
+
+@pytest.fixture(scope="module")
+def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    require(CHROMIUM, "chromium")
+    from examples.platforms.launch import run_platform
+
+    with run_platform("portal", data_dir=tmp_path_factory.mktemp("portal")) as handle:
+        assert handle.base_url is not None
+        yield handle.base_url
+
+
+@pytest.fixture
+def runner(tmp_path: Path, portal: str) -> Iterator[WorkflowRunner]:
+    (tmp_path / "post-credit.yaml").write_text(WORKFLOW, encoding="utf-8")
+    platforms = {
+        "portal": {"base_url": portal, "login": {"username": "bot", "password_secret": "portal_password"}}
+    }
+    with WorkflowRunner(tmp_path, platforms=platforms, secrets={"portal_password": "bot-password"}) as runner:
+        yield runner
+
+
+def inputs(**changes: str) -> dict[str, Any]:
+    return {
+        "reference": f"WF{uuid.uuid4().hex[:10].upper()}",
+        "account": "6222020200112233",
+        "beneficiary": "王五 Wang Wu",
+        "amount": "88.80",
+        **changes,
+    }
+
+
+def credits(portal: str, reference: str) -> list[dict[str, Any]]:
+    response = httpx.get(f"{portal}/api/credits/{reference}")
+    return [] if response.status_code == 404 else response.json()
+
+
+def test_engine_retries_a_500_and_the_portal_gets_one_credit(
+    runner: WorkflowRunner, portal: str, tmp_path: Path
+) -> None:
+    httpx.post(f"{portal}/_faults", json={"fail_next": 1}).raise_for_status()
+    values = inputs()
+    run = runner.run(tmp_path / "post-credit.yaml", values)
+    run.assert_done()
+    run.assert_step("post", "done", attempts=2)
+    [credit] = credits(portal, values["reference"])
+    assert run.outputs["txn_no"] == credit["txn_no"]
+    assert credit["amount"] == "88.80"
+    screenshots = list((tmp_path / ".rpa" / "evidence").rglob("*.png"))
+    assert len(screenshots) == 1  # the failed first attempt kept its screenshot
+
+
+def test_a_validation_message_parks_the_run_for_a_person(
+    runner: WorkflowRunner, portal: str, tmp_path: Path
+) -> None:
+    values = inputs(account="12AB")
+    run = runner.run(tmp_path / "post-credit.yaml", values)
+    run.assert_parked(code="platform_validation", step="post")
+    assert "Account number" in (run.reason or "")
+    assert credits(portal, values["reference"]) == []
+
+
+def test_a_post_whose_outcome_is_unknown_is_adopted_by_verify_not_repeated(
+    runner: WorkflowRunner, portal: str, tmp_path: Path
+) -> None:
+    # The credit is posted but the post-condition misses (the confirmation wording changed):
+    # the attempt fails with applied=None, so the engine asks verify before any retry.
+    doubtful = WORKFLOW.replace(
+        "expect: {text: Credit posted}", "expect: {text: Credit booked, timeout_seconds: 0.5}"
+    )
+    (tmp_path / "doubtful.yaml").write_text(doubtful, encoding="utf-8")
+    values = inputs()
+    run = runner.run(tmp_path / "doubtful.yaml", values)
+    run.assert_done()
+    run.assert_step("post", "done", adopted=True)
+    [credit] = credits(portal, values["reference"])
+    assert run.outputs["txn_no"] == credit["txn_no"]
