@@ -32,6 +32,7 @@ class RunRecord:
     reason: str | None = None
     reason_code: str | None = None
     parked_step: str | None = None
+    overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
     owner: str | None = None
     epoch: int = 0
     lease_until: datetime | None = None

@@ -42,6 +42,25 @@ class Settings(BaseSettings):
     services: dict[str, Any] = Field(
         default_factory=dict, description="Settings handed to service factories."
     )
+    bots_dir: Path = Field(Path("bots"), description="Folder of bot files published by 'rpa serve'.")
+    runners: int = Field(
+        2, ge=0, le=64, description="Runs executed at once by 'rpa serve' (embedded runners)."
+    )
+    poll_interval: float = Field(
+        0.5, gt=0, le=60, description="Seconds between claims when the queue is empty."
+    )
+    shutdown_grace: float = Field(
+        20.0, ge=0, le=600, description="Seconds running items get to finish on SIGTERM."
+    )
+    resources: dict[str, int] = Field(
+        default_factory=dict, description="Capacity of named resources (default 1)."
+    )
+    api_host: str = Field("127.0.0.1", description="Address 'rpa serve' listens on.")
+    api_port: int = Field(8400, ge=0, le=65535, description="Port 'rpa serve' listens on.")
+    api_tokens: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description="Machine API tokens by name: {sha256: <hex of the token>, role: viewer|operator|admin}.",
+    )
     config_file: Path | None = Field(None, description="The configuration file that was read, if any.")
 
     @classmethod

@@ -88,6 +88,7 @@ class ElementServices:
     emit: Callable[[EngineEvent], None]
     logger: Any
     touch: Callable[[], None]
+    overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 def _now(clock: Any) -> datetime:
@@ -171,6 +172,9 @@ class ElementRunner:
     async def run(self, scope: Mapping[str, Any], existing: StepRecord | None) -> ElementResult:
         try:
             params_raw = render(self.step.with_, scope)
+            corrections = self.env.overrides.get(self.step.id)
+            if corrections:  # a person's corrections (validated and audited when they were made)
+                params_raw = {**params_raw, **corrections}
             params = self.spec.params_model.model_validate(params_raw)
             key = self._idempotency_key(scope)
         except ExpressionError as exc:
@@ -188,7 +192,11 @@ class ElementRunner:
         attempts = existing.attempts if existing else 0
         once = self.spec.effect is Effect.once
         if once and existing is not None and existing.status in (StepStatus.started, StepStatus.retrying):
-            safe_retry = existing.status is StepStatus.retrying and existing.error_kind == "not_applied"
+            # retrying after "not applied", or because a person decided so: no verify needed
+            safe_retry = existing.status is StepStatus.retrying and existing.error_kind in (
+                "not_applied",
+                "operator",
+            )
             if not safe_retry:
                 resolved = await self._resolve_in_doubt(params, key, attempts, masked_params, scope)
                 if resolved is not None:

@@ -150,20 +150,25 @@ class RunExecutor:
             self._definitions.pop(next(iter(self._definitions)))
         self._definitions[workflow.digest] = workflow
 
-    def load_run_workflow(self, run: RunRecord) -> LoadedWorkflow:
-        """The run's own workflow definition (by content hash), parsed once per executor."""
-        cached = self._definitions.get(run.workflow_digest)
+    def definition(self, digest: str) -> LoadedWorkflow:
+        """A stored workflow definition by content hash, parsed once per executor."""
+        cached = self._definitions.get(digest)
         if cached is not None:
             return cached
-        stored = self.store.get_workflow_source(run.workflow_digest)
+        stored = self.store.get_workflow_source(digest)
         if stored is None:
-            raise RpaError(
-                f"run {run.id}: its workflow definition {run.workflow_digest[:12]} is not in the store"
-            )
+            raise RpaError(f"workflow definition {digest[:12]} is not in the store")
         file, source = stored
         loaded = load_workflow_text(source, file, self.registry)
         self._remember(loaded)
         return loaded
+
+    def load_run_workflow(self, run: RunRecord) -> LoadedWorkflow:
+        """The run's own workflow definition (by content hash)."""
+        try:
+            return self.definition(run.workflow_digest)
+        except RpaError as exc:
+            raise RpaError(f"run {run.id}: {exc}") from None
 
     # -- executing runs --------------------------------------------------------------------
     async def execute(self, run_id: str, *, force: bool = False) -> RunOutcome:
@@ -196,6 +201,9 @@ class RunExecutor:
                 and isinstance(heartbeat.exception(), LeaseLostError)
             ):
                 raise heartbeat.exception() from None  # type: ignore[misc]
+            # stopped from outside (shutdown): give the run up so another runner can resume it
+            with contextlib.suppress(RpaError):
+                self.store.release_run(fence)
             raise
         finally:
             heartbeat.cancel()
@@ -243,6 +251,7 @@ class RunExecutor:
             emit=self._emit,
             logger=self.logger,
             touch=lambda: None,
+            overrides=run.overrides,
         )
         self._emit(RunStarted(run.id, spec.name, tuple(s.id for s in spec.steps), resumed=bool(records)))
         for step in spec.steps:

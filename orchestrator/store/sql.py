@@ -131,6 +131,9 @@ class SQLRunStore(RunStore):
         )
 
     def create_schema(self) -> None:
+        # every table lives in one database; the queue's tables are registered on import
+        import orchestrator.queue.tables  # noqa: F401
+
         try:
             SQLModel.metadata.create_all(self._write)
         except OperationalError as exc:
@@ -354,6 +357,7 @@ class SQLRunStore(RunStore):
             status=RunStatus(row.status),
             inputs=jsoncodec.loads(row.inputs_json) or {},
             outputs=jsoncodec.loads(row.outputs_json),
+            overrides=jsoncodec.loads(row.overrides_json) or {},
             reason=row.reason,
             reason_code=row.reason_code,
             parked_step=row.parked_step,
@@ -486,6 +490,102 @@ class SQLRunStore(RunStore):
             )
             if audit is not None:
                 append(audit)
+
+    def reopen_run(
+        self,
+        run_id: str,
+        *,
+        actor: str,
+        action: str,
+        step_id: str | None,
+        overrides: dict[str, dict[str, Any]] | None = None,
+        payload: dict[str, Any] | None = None,
+    ) -> None:
+        """A person sends a parked run back to work: its parked step will run again.
+
+        The parked step's rows are marked ``retrying`` with kind ``operator`` (so a ``once``
+        step is retried as the person decided, without a verify), corrections are stored as
+        overrides of that step's arguments, and the run goes back to ``pending`` — all audited
+        with who did what, in one transaction.
+        """
+        now = utcnow()
+        with self._tx_with_audit() as (conn, append):
+            row = conn.execute(select(RUNS).where(RUNS.c.id == run_id)).first()
+            if row is None:
+                raise RunNotFound(run_id)
+            if RunStatus(row.status) not in (RunStatus.needs_review, RunStatus.failed):
+                raise RpaError(
+                    f"run {run_id} is {row.status}; only a run waiting for a person can be sent back"
+                )
+            values: dict[str, Any] = {
+                "status": RunStatus.pending.value,
+                "reason": None,
+                "reason_code": None,
+                "parked_step": None,
+                "finished_at": None,
+                "owner": None,
+                "lease_until": None,
+                "updated_at": now,
+            }
+            if overrides is not None:
+                values["overrides_json"] = jsoncodec.dumps(overrides)
+            conn.execute(update(RUNS).where(RUNS.c.id == run_id).values(**values))
+            if step_id is not None:
+                conn.execute(
+                    update(STEPS)
+                    .where(
+                        STEPS.c.run_id == run_id,
+                        STEPS.c.step_id == step_id,
+                        STEPS.c.status.in_(
+                            [StepStatus.needs_review.value, StepStatus.failed.value, StepStatus.started.value]
+                        ),
+                    )
+                    .values(status=StepStatus.retrying.value, error_kind="operator")
+                )
+            append(
+                AuditEvent(
+                    kind=f"manual_{action}",
+                    run_id=run_id,
+                    step_id=step_id,
+                    actor=actor,
+                    at=now,
+                    payload=payload or {},
+                )
+            )
+
+    def close_run(self, run_id: str, status: RunStatus, *, actor: str, reason: str) -> None:
+        """A person ends a parked run (reject), audited."""
+        now = utcnow()
+        with self._tx_with_audit() as (conn, append):
+            result = conn.execute(
+                update(RUNS)
+                .where(
+                    RUNS.c.id == run_id,
+                    RUNS.c.status.in_(
+                        [RunStatus.needs_review.value, RunStatus.failed.value, RunStatus.pending.value]
+                    ),
+                )
+                .values(
+                    status=status.value,
+                    reason=reason,
+                    reason_code=status.value,
+                    finished_at=now,
+                    updated_at=now,
+                    owner=None,
+                    lease_until=None,
+                )
+            )
+            if result.rowcount != 1:
+                raise RpaError(f"run {run_id} is not waiting for a person")
+            append(
+                AuditEvent(
+                    kind=f"manual_{status.value}",
+                    run_id=run_id,
+                    actor=actor,
+                    at=now,
+                    payload={"reason": reason},
+                )
+            )
 
     def find_interrupted_runs(self, now: datetime) -> list[RunRecord]:
         active = [RunStatus.running.value, RunStatus.pending.value]

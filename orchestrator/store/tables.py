@@ -36,6 +36,7 @@ class RunRow(SQLModel, table=True):
     status: str = Field(max_length=20)
     inputs_json: str = Field(sa_column=Column(Text, nullable=False))
     outputs_json: str | None = Field(default=None, sa_column=Column(Text))
+    overrides_json: str | None = Field(default=None, sa_column=Column(Text))
     reason: str | None = Field(default=None, sa_column=Column(Text))
     reason_code: str | None = Field(default=None, max_length=100)
     parked_step: str | None = Field(default=None, max_length=200)

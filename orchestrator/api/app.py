@@ -1,0 +1,243 @@
+"""The JSON API of ``rpa serve`` (OpenAPI at /docs and /openapi.json)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, Response, status
+from pydantic import BaseModel, Field
+
+from orchestrator import jsoncodec
+from orchestrator.api.security import Principal, Role, require
+from orchestrator.bootstrap import Runtime
+from orchestrator.enums import RunStatus
+from orchestrator.errors import ConfigError, RpaError, RunNotFound
+from orchestrator.queue.manual import ManualActionError, ManualQueue
+from orchestrator.queue.models import ItemStatus, WorkItem
+from orchestrator.queue.store import SQLWorkQueue
+from orchestrator.queue.triggers import cutoff_passed
+
+
+@dataclass
+class ServiceContext:
+    """What the API (and the dashboard) work with."""
+
+    runtime: Runtime
+    queue: SQLWorkQueue
+    manual: ManualQueue
+    is_scheduler: Any = None  # callable -> bool
+
+
+class EnqueueRequest(BaseModel):
+    reference: str = Field(min_length=1, max_length=400, description="Business reference, unique per bot.")
+    inputs: dict[str, Any] = Field(default_factory=dict, description="Inputs of the item's run.")
+    priority: int | None = Field(None, ge=-100, le=100, description="Higher first; default: the bot's.")
+    deadline: datetime | None = Field(None, description="When the item must be done.")
+    not_before: datetime | None = Field(None, description="Postpone the item until then.")
+
+
+class ManualAction(BaseModel):
+    note: str = Field("", max_length=2000, description="Why (kept in the audit trail).")
+    corrections: dict[str, Any] = Field(default_factory=dict, description="resume: corrected step arguments.")
+    reason: str = Field("", max_length=2000, description="reject: the reason.")
+
+
+def item_json(item: WorkItem) -> dict[str, Any]:
+    data = jsoncodec.to_jsonable(item.__dict__)
+    data["status"] = item.status.value
+    return data
+
+
+def run_json(runtime: Runtime, run_id: str, with_steps: bool = False) -> dict[str, Any]:
+    run = runtime.store.get_run(run_id)
+    data = jsoncodec.to_jsonable({k: v for k, v in run.__dict__.items() if k not in {"owner", "epoch"}})
+    data["status"] = run.status.value
+    if with_steps:
+        data["steps"] = [
+            jsoncodec.to_jsonable(
+                {k: v for k, v in s.__dict__.items() if k not in {"params_text", "output_text"}}
+            )
+            for s in runtime.store.get_steps(run_id)
+        ]
+    return data
+
+
+def build_api(context: ServiceContext) -> APIRouter:
+    api = APIRouter(prefix="/api")
+    viewer = Depends(require(Role.viewer))
+    operator = require(Role.operator)
+
+    @api.get("/health", tags=["health"])
+    def health() -> dict[str, Any]:
+        """Anonymous liveness and readiness."""
+        try:
+            counts = context.queue.status_counts()
+        except RpaError as exc:
+            raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"store unavailable: {exc}") from None
+        return {
+            "status": "ok",
+            "store": context.runtime.store.safe_url.split("://")[0],
+            "queue": {s.value: counts.get(s, 0) for s in ItemStatus},
+            "scheduler": bool(context.is_scheduler()) if context.is_scheduler else False,
+        }
+
+    @api.get("/bots", tags=["bots"], dependencies=[viewer])
+    def bots() -> list[dict[str, Any]]:
+        return [
+            {
+                "name": b.name,
+                "enabled": b.enabled,
+                "workflow_digest": b.workflow_digest,
+                "file": b.source_file,
+                "spec": b.spec,
+            }
+            for b in context.queue.list_bots()
+        ]
+
+    @api.post("/bots/{bot}/items", tags=["items"], status_code=status.HTTP_201_CREATED)
+    def enqueue(
+        bot: str, body: EnqueueRequest, response: Response, who: Principal = Depends(operator)
+    ) -> dict[str, Any]:
+        """Enqueue a work item (idempotent by reference: a repeat returns the existing item, 200)."""
+        try:
+            spec = context.queue.get_bot(bot).spec
+        except ConfigError:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no bot named {bot!r}") from None
+        if cutoff_passed(spec):
+            raise HTTPException(
+                status.HTTP_409_CONFLICT, f"bot {bot} is past its cut-off ({spec.get('cutoff')})"
+            )
+        result = context.queue.enqueue(
+            bot,
+            body.reference,
+            body.inputs,
+            priority=body.priority,
+            deadline=body.deadline,
+            not_before=body.not_before,
+            source="api",
+            created_by=who.user,
+        )
+        if not result.created:
+            response.status_code = status.HTTP_200_OK
+        return {"created": result.created, "item": item_json(result.item)}
+
+    @api.get("/items", tags=["items"], dependencies=[viewer])
+    def items(
+        bot: str | None = None,
+        status_: ItemStatus | None = Query(None, alias="status"),
+        reference: str | None = None,
+        since: datetime | None = None,
+        limit: int = Query(100, ge=1, le=1000),
+        offset: int = Query(0, ge=0),
+    ) -> list[dict[str, Any]]:
+        found = context.queue.list_items(
+            bot=bot, status=status_, reference=reference, since=since, limit=limit, offset=offset
+        )
+        return [item_json(i) for i in found]
+
+    @api.get("/items/{item_id}", tags=["items"], dependencies=[viewer])
+    def item(item_id: str) -> dict[str, Any]:
+        try:
+            return item_json(context.queue.get_item(item_id))
+        except RpaError:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no item {item_id}") from None
+
+    @api.get("/duplicates", tags=["items"], dependencies=[viewer])
+    def duplicates(bot: str | None = None, limit: int = Query(100, ge=1, le=1000)) -> list[dict[str, Any]]:
+        return [jsoncodec.to_jsonable(d.__dict__) for d in context.queue.duplicates(bot, limit)]
+
+    @api.get("/runs", tags=["runs"], dependencies=[viewer])
+    def runs(
+        status_: RunStatus | None = Query(None, alias="status"),
+        workflow: str | None = None,
+        limit: int = Query(50, ge=1, le=1000),
+    ) -> list[dict[str, Any]]:
+        return [
+            run_json(context.runtime, r.id) for r in context.runtime.store.list_runs(status_, workflow, limit)
+        ]
+
+    @api.get("/runs/{run_id}", tags=["runs"], dependencies=[viewer])
+    def run(run_id: str) -> dict[str, Any]:
+        try:
+            return run_json(context.runtime, run_id, with_steps=True)
+        except RunNotFound:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no run {run_id}") from None
+
+    @api.get("/manual", tags=["manual"], dependencies=[viewer])
+    def manual() -> list[dict[str, Any]]:
+        out = []
+        for entry in context.manual.entries():
+            out.append(
+                {
+                    "run_id": entry.run.id,
+                    "workflow": entry.run.workflow,
+                    "reason": entry.run.reason,
+                    "reason_code": entry.run.reason_code,
+                    "step": entry.run.parked_step,
+                    "skill": entry.step.skill if entry.step else None,
+                    "arguments": jsoncodec.to_jsonable(entry.step.params) if entry.step else None,
+                    "item": item_json(entry.item) if entry.item else None,
+                    "waiting_since": jsoncodec.to_jsonable(entry.waiting_since),
+                }
+            )
+        return out
+
+    @api.post("/manual/{run_id}/{action}", tags=["manual"])
+    def manual_action(
+        run_id: str, action: str, body: ManualAction, who: Principal = Depends(operator)
+    ) -> dict[str, Any]:
+        """retry | resume (with corrections) | approve (four-eyes) | reject (with a reason)."""
+        try:
+            if action == "retry":
+                context.manual.retry(run_id, who.user, body.note)
+                return {"run_id": run_id, "action": action}
+            if action == "resume":
+                change = context.manual.resume(run_id, who.user, body.corrections, body.note)
+                return {"run_id": run_id, "action": action, "change": change}
+            if action == "approve":
+                context.manual.approve(run_id, who.user, body.note)
+                return {"run_id": run_id, "action": action}
+            if action == "reject":
+                context.manual.reject(run_id, who.user, body.reason or body.note)
+                return {"run_id": run_id, "action": action}
+        except ManualActionError as exc:
+            raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+        except RunNotFound:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no run {run_id}") from None
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND, f"unknown action {action!r}: retry, resume, approve, reject"
+        )
+
+    @api.get("/runners", tags=["health"], dependencies=[viewer])
+    def runners() -> list[dict[str, Any]]:
+        return jsoncodec.to_jsonable(context.queue.runners())  # type: ignore[no-any-return]
+
+    return api
+
+
+def create_app(context: ServiceContext) -> FastAPI:
+    app = FastAPI(
+        title="Digital Employee",
+        version="0.1.0",
+        description="Work queue, runs and the manual queue of the digital employees.",
+    )
+    app.state.settings = context.runtime.settings
+    app.state.context = context
+    app.include_router(build_api(context))
+
+    @app.exception_handler(RpaError)
+    async def _rpa_error(_request: Request, exc: RpaError) -> Response:
+        from fastapi.responses import JSONResponse
+
+        return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_409_CONFLICT)
+
+    try:
+        from orchestrator.dashboard.app import install_dashboard
+    except ModuleNotFoundError as exc:
+        if exc.name != "orchestrator.dashboard" and exc.name != "orchestrator.dashboard.app":
+            raise
+    else:
+        install_dashboard(app, context)
+    return app

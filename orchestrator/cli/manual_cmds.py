@@ -1,0 +1,134 @@
+"""``rpa manual list|show|retry|resume|approve|reject``: the manual queue from the terminal."""
+
+from __future__ import annotations
+
+import getpass
+import json
+
+import typer
+from rich.table import Table
+
+from orchestrator import jsoncodec
+from orchestrator.cli.common import OPTIONS, CliError, out, print_json, resolve_run_id
+from orchestrator.cli.run_cmds import parse_inputs
+from orchestrator.queue.manual import ManualActionError, ManualQueue
+from orchestrator.queue.store import SQLWorkQueue
+
+
+def _manual() -> ManualQueue:
+    runtime = OPTIONS.runtime()
+    return ManualQueue(runtime.store, SQLWorkQueue(runtime.store), runtime.registry)
+
+
+def _user(given: str | None) -> str:
+    return given or getpass.getuser()
+
+
+def register(app: typer.Typer) -> None:
+    manual = typer.Typer(help="Runs waiting for a person.", no_args_is_help=True)
+
+    @manual.command("list")
+    def list_(as_json: bool = typer.Option(False, "--json")) -> None:
+        """Every run waiting for a person, with its reason and step."""
+        entries = _manual().entries()
+        if as_json:
+            print_json(
+                [
+                    {
+                        "run_id": e.run.id,
+                        "workflow": e.run.workflow,
+                        "step": e.run.parked_step,
+                        "reason_code": e.run.reason_code,
+                        "reason": e.run.reason,
+                        "item": e.item.id if e.item else None,
+                        "reference": e.item.reference if e.item else None,
+                    }
+                    for e in entries
+                ]
+            )
+            return
+        table = Table("run", "workflow", "step", "code", "reason", box=None, header_style="bold")
+        for e in entries:
+            table.add_row(
+                e.run.id[:12],
+                e.run.workflow,
+                e.run.parked_step or "",
+                e.run.reason_code or "",
+                (e.run.reason or "")[:90],
+            )
+        out.print(table)
+
+    @manual.command("show")
+    def show(run_id: str, as_json: bool = typer.Option(False, "--json")) -> None:
+        """A parked run: the reason, the step and the arguments a person may correct."""
+        queue = _manual()
+        entry = queue.entry(resolve_run_id(OPTIONS.runtime(), run_id))
+        data = {
+            "run_id": entry.run.id,
+            "workflow": entry.run.workflow,
+            "status": entry.run.status.value,
+            "reason": entry.run.reason,
+            "reason_code": entry.run.reason_code,
+            "step": entry.run.parked_step,
+            "skill": entry.step.skill if entry.step else None,
+            "arguments": entry.step.params if entry.step else None,
+            "item": entry.item.__dict__ if entry.item else None,
+        }
+        if as_json:
+            print_json(data)
+        else:
+            out.print(json.dumps(jsoncodec.to_jsonable(data), ensure_ascii=False, indent=2), markup=False)
+
+    def _act(fn: object, *args: object) -> None:
+        try:
+            fn(*args)  # type: ignore[operator]
+        except ManualActionError as exc:
+            raise CliError(str(exc)) from None
+
+    @manual.command("retry")
+    def retry(
+        run_id: str, note: str = typer.Option("", "--note"), user: str | None = typer.Option(None, "--as")
+    ) -> None:
+        """Run the parked step again."""
+        rid = resolve_run_id(OPTIONS.runtime(), run_id)
+        _act(_manual().retry, rid, _user(user), note)
+        out.print(f"run {rid} sent back to the queue", markup=False)
+
+    @manual.command("resume")
+    def resume(
+        run_id: str,
+        corrections: list[str] = typer.Option(
+            ..., "--set", help="Corrected argument NAME=VALUE (repeatable)."
+        ),
+        note: str = typer.Option("", "--note"),
+        user: str | None = typer.Option(None, "--as"),
+    ) -> None:
+        """Correct the parked step's arguments (validated) and run it again."""
+        rid = resolve_run_id(OPTIONS.runtime(), run_id)
+        try:
+            change = _manual().resume(rid, _user(user), parse_inputs(corrections, None), note)
+        except ManualActionError as exc:
+            raise CliError(str(exc)) from None
+        out.print(f"run {rid}: {change['before']} → {change['after']}; sent back to the queue", markup=False)
+
+    @manual.command("approve")
+    def approve(
+        run_id: str, note: str = typer.Option("", "--note"), user: str | None = typer.Option(None, "--as")
+    ) -> None:
+        """Approve a run waiting for four-eyes approval (the approver must not be the maker)."""
+        rid = resolve_run_id(OPTIONS.runtime(), run_id)
+        _act(_manual().approve, rid, _user(user), note)
+        out.print(f"run {rid} approved by {_user(user)}", markup=False)
+
+    @manual.command("reject")
+    def reject(
+        run_id: str,
+        reason: str = typer.Option(..., "--reason"),
+        user: str | None = typer.Option(None, "--as"),
+    ) -> None:
+        """End the item with a reason."""
+        rid = resolve_run_id(OPTIONS.runtime(), run_id)
+        _act(_manual().reject, rid, _user(user), reason)
+        out.print(f"run {rid} rejected", markup=False)
+
+    app.add_typer(manual, name="manual")

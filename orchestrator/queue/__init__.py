@@ -1,0 +1,1 @@
+"""Work queue, bots, runners and triggers: turns workflows into unattended digital employees."""

@@ -1,0 +1,153 @@
+"""The manual queue: runs parked for a person, and what a person can do about them.
+
+Actions (each audited with the user, and for corrections the before/after values):
+
+* ``retry`` — run the parked step again (e.g. the platform was down, or a person checked an
+  in-doubt payment is *not* on the platform);
+* ``resume`` — correct the parked step's arguments (validated against the skill's input
+  model), then run it again;
+* ``approve`` — four-eyes: a user other than the maker approves an approval step;
+* ``reject`` — end the item with a reason (its inbox file moves to ``failed/``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from orchestrator import jsoncodec
+from orchestrator.enums import RunStatus
+from orchestrator.errors import RpaError
+from orchestrator.models import RunRecord, StepRecord
+from orchestrator.queue.files import settle_source_file
+from orchestrator.queue.models import ItemStatus, WorkItem
+from orchestrator.queue.store import SQLWorkQueue
+from orchestrator.registry import SkillRegistry
+from orchestrator.store.sql import SQLRunStore
+
+
+class ManualActionError(RpaError):
+    """A person's action cannot be applied (wrong state, invalid correction, four-eyes)."""
+
+
+@dataclass
+class ManualEntry:
+    """A run waiting for a person, with what they need to decide."""
+
+    run: RunRecord
+    item: WorkItem | None
+    step: StepRecord | None
+
+    @property
+    def waiting_since(self) -> datetime | None:
+        return self.run.updated_at
+
+
+class ManualQueue:
+    def __init__(self, store: SQLRunStore, queue: SQLWorkQueue, registry: SkillRegistry) -> None:
+        self.store = store
+        self.queue = queue
+        self.registry = registry
+
+    def entries(self, limit: int = 200) -> list[ManualEntry]:
+        runs = self.store.list_runs(RunStatus.needs_review, limit=limit)
+        return [self.entry(run.id) for run in runs]
+
+    def entry(self, run_id: str) -> ManualEntry:
+        run = self.store.get_run(run_id)
+        step = None
+        if run.parked_step:
+            rows = [s for s in self.store.get_steps(run_id) if s.step_id == run.parked_step]
+            step = rows[-1] if rows else None
+        return ManualEntry(run=run, item=self.queue.item_for_run(run_id), step=step)
+
+    def _parked(self, run_id: str) -> ManualEntry:
+        entry = self.entry(run_id)
+        if entry.run.status is not RunStatus.needs_review:
+            raise ManualActionError(f"run {run_id} is {entry.run.status.value}, not waiting for a person")
+        return entry
+
+    def _send_back(
+        self,
+        entry: ManualEntry,
+        user: str,
+        action: str,
+        overrides: dict[str, Any] | None,
+        payload: dict[str, Any],
+    ) -> None:
+        self.store.reopen_run(
+            entry.run.id,
+            actor=user,
+            action=action,
+            step_id=entry.run.parked_step,
+            overrides=overrides,
+            payload=payload,
+        )
+        if entry.item is not None:
+            self.queue.requeue(entry.item.id, actor=user)
+
+    def retry(self, run_id: str, user: str, note: str = "") -> None:
+        entry = self._parked(run_id)
+        self._send_back(entry, user, "retry", None, {"note": note, "reason_was": entry.run.reason})
+
+    def resume(self, run_id: str, user: str, corrections: dict[str, Any], note: str = "") -> dict[str, Any]:
+        """Correct the parked step's arguments and run it again; returns the before/after."""
+        entry = self._parked(run_id)
+        step_id = entry.run.parked_step
+        if not step_id or entry.step is None:
+            raise ManualActionError(f"run {run_id} has no parked step whose arguments could be corrected")
+        spec = self.registry.get(entry.step.skill)
+        if spec is None:
+            raise ManualActionError(f"skill {entry.step.skill} is not registered here")
+        unknown = sorted(set(corrections) - set(spec.params_model.model_fields))
+        if unknown:
+            raise ManualActionError(
+                f"{entry.step.skill} has no argument(s) {', '.join(unknown)}; "
+                f"expected some of {', '.join(sorted(spec.params_model.model_fields))}"
+            )
+        before = dict(entry.step.params or {})
+        after = {**before, **corrections}
+        try:
+            checked = spec.params_model.model_validate(after)
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+            raise ManualActionError(
+                f"the correction is not valid for {entry.step.skill}: {problems}"
+            ) from None
+        typed = {k: getattr(checked, k) for k in corrections}
+        overrides = dict(entry.run.overrides)
+        overrides[step_id] = {**overrides.get(step_id, {}), **typed}
+        change = {
+            "step": step_id,
+            "before": {k: before.get(k) for k in corrections},
+            "after": jsoncodec.to_jsonable(typed),
+            "note": note,
+        }
+        self._send_back(entry, user, "resume", overrides, change)
+        return change
+
+    def approve(self, run_id: str, user: str, note: str = "") -> None:
+        entry = self._parked(run_id)
+        if entry.run.reason_code != "awaiting_approval" or entry.step is None:
+            raise ManualActionError(f"run {run_id} is not waiting for an approval ({entry.run.reason_code})")
+        maker = str((entry.step.params or {}).get("maker", ""))
+        if maker.strip().lower() == user.strip().lower():
+            raise ManualActionError(f"{user} made this instruction and cannot also approve it (four-eyes)")
+        step_id = entry.run.parked_step or ""
+        overrides = dict(entry.run.overrides)
+        overrides[step_id] = {**overrides.get(step_id, {}), "approved_by": user}
+        self._send_back(entry, user, "approve", overrides, {"step": step_id, "maker": maker, "note": note})
+
+    def reject(self, run_id: str, user: str, reason: str) -> None:
+        if not reason.strip():
+            raise ManualActionError("a rejection needs a reason")
+        entry = self.entry(run_id)
+        if entry.run.status.is_terminal:
+            raise ManualActionError(f"run {run_id} is already {entry.run.status.value}")
+        self.store.close_run(run_id, RunStatus.rejected, actor=user, reason=reason)
+        if entry.item is not None:
+            self.queue.reject(entry.item.id, reason=reason)
+            settle_source_file(entry.item, ItemStatus.rejected, reason)

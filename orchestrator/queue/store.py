@@ -1,0 +1,726 @@
+"""The work queue on the run store's database: enqueue, claim under leases, complete, reap.
+
+Claiming is safe on both backends:
+
+* PostgreSQL: candidate items and free slots are selected ``FOR UPDATE SKIP LOCKED``, so
+  runners on many machines claim different items without waiting for each other;
+* SQLite: every write transaction starts with ``BEGIN IMMEDIATE`` (the store's write engine),
+  so the select-then-update of a claim runs under the database's single write lock — the
+  trap of a deferred transaction (two workers reading the same "new" row, measured in the
+  runtime notes: 807 of 1,000 tasks run twice) cannot happen.
+
+Capacities — a bot's concurrency and named resources such as ``clearing-terminal`` — are rows
+in ``slots``; holding one is a lease with a fencing token (incremented on every acquisition),
+so caps hold across all runners and a runner whose lease expired cannot release or extend a
+slot someone else now holds.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from orchestrator import jsoncodec
+from orchestrator.models import AuditEvent
+from orchestrator.queue.models import Claim, Duplicate, EnqueueResult, ItemStatus, PublishedBot, WorkItem
+from orchestrator.queue.tables import BotRow, DuplicateRow, RunnerRow, SlotRow, TriggerStateRow, WorkItemRow
+from orchestrator.store.sql import SQLRunStore, aware, utcnow
+
+ITEMS = WorkItemRow.__table__  # type: ignore[attr-defined]
+SLOTS = SlotRow.__table__  # type: ignore[attr-defined]
+BOTS = BotRow.__table__  # type: ignore[attr-defined]
+DUPLICATES = DuplicateRow.__table__  # type: ignore[attr-defined]
+TRIGGERS = TriggerStateRow.__table__  # type: ignore[attr-defined]
+RUNNERS = RunnerRow.__table__  # type: ignore[attr-defined]
+
+BOT_CAPACITY = "bot:"
+RESOURCE_CAPACITY = "res:"
+
+
+def _item(row: Any) -> WorkItem:
+    return WorkItem(
+        id=row.id,
+        bot=row.bot,
+        reference=row.reference,
+        status=ItemStatus(row.status),
+        inputs=jsoncodec.loads(row.inputs_json) or {},
+        priority=row.priority,
+        deadline=aware(row.deadline),
+        not_before=aware(row.not_before),
+        source=row.source,
+        source_path=row.source_path,
+        created_by=row.created_by,
+        attempts=row.attempts,
+        crashes=row.crashes,
+        token=row.token,
+        lease_owner=row.lease_owner,
+        lease_until=aware(row.lease_until),
+        run_id=row.run_id,
+        reason=row.reason,
+        reason_code=row.reason_code,
+        parked_step=row.parked_step,
+        straight_through=row.straight_through,
+        touched_by_person=bool(row.touched_by_person),
+        created_at=aware(row.created_at),
+        started_at=aware(row.started_at),
+        finished_at=aware(row.finished_at),
+        updated_at=aware(row.updated_at),
+        sla_due_at=aware(row.sla_due_at),
+    )
+
+
+class SQLWorkQueue:
+    """Work items, bot publication, capacity slots, trigger state and runner heartbeats."""
+
+    def __init__(self, store: SQLRunStore) -> None:
+        self.store = store
+        self._bot_cache: dict[str, PublishedBot] = {}
+
+    # -- bots --------------------------------------------------------------------------
+    def publish_bot(
+        self,
+        name: str,
+        spec: dict[str, Any],
+        workflow_digest: str,
+        source_file: str,
+        resource_capacity: dict[str, int] | None = None,
+    ) -> PublishedBot:
+        """Store a bot's spec and create its concurrency and resource slots."""
+        now = utcnow()
+        values = {
+            "spec_json": jsoncodec.dumps(spec),
+            "workflow_digest": workflow_digest,
+            "source_file": source_file,
+            "enabled": bool(spec.get("enabled", True)),
+            "published_at": now,
+        }
+        capacities = {f"{BOT_CAPACITY}{name}": int(spec.get("concurrency", 1))}
+        for resource in spec.get("resources") or {}:
+            capacities[f"{RESOURCE_CAPACITY}{resource}"] = int((resource_capacity or {}).get(resource, 1))
+        with self.store._tx_with_audit() as (conn, append):
+            existing = conn.execute(select(BOTS.c.name).where(BOTS.c.name == name)).first()
+            if existing is None:
+                conn.execute(insert(BOTS).values(name=name, **values))
+            else:
+                conn.execute(update(BOTS).where(BOTS.c.name == name).values(**values))
+            for capacity, size in capacities.items():
+                self._ensure_slots(conn, capacity, size)
+            append(
+                AuditEvent(
+                    kind="bot_published",
+                    actor="publisher",
+                    at=now,
+                    payload={"bot": name, "workflow_digest": workflow_digest, "file": source_file},
+                )
+            )
+        self._bot_cache.pop(name, None)
+        return self.get_bot(name)
+
+    @staticmethod
+    def _ensure_slots(conn: Connection, capacity: str, size: int) -> None:
+        have = {r.slot for r in conn.execute(select(SLOTS.c.slot).where(SLOTS.c.capacity == capacity))}
+        for slot in range(size):
+            if slot not in have:
+                conn.execute(insert(SLOTS).values(capacity=capacity, slot=slot, token=0))
+        extra = [s for s in have if s >= size]
+        if extra:  # shrink: drop the extra slots once nobody holds them
+            conn.execute(
+                delete(SLOTS).where(
+                    SLOTS.c.capacity == capacity, SLOTS.c.slot.in_(extra), SLOTS.c.holder_item.is_(None)
+                )
+            )
+
+    def get_bot(self, name: str) -> PublishedBot:
+        cached = self._bot_cache.get(name)
+        if cached is not None:
+            return cached
+        with self.store.reading() as conn:
+            row = conn.execute(select(BOTS).where(BOTS.c.name == name)).first()
+        if row is None:
+            from orchestrator.errors import ConfigError
+
+            raise ConfigError(f"no bot named {name!r} is published")
+        bot = PublishedBot(
+            row.name, jsoncodec.loads(row.spec_json), row.workflow_digest, row.source_file, bool(row.enabled)
+        )
+        self._bot_cache[name] = bot
+        return bot
+
+    def list_bots(self) -> list[PublishedBot]:
+        with self.store.reading() as conn:
+            rows = conn.execute(select(BOTS).order_by(BOTS.c.name)).all()
+        return [
+            PublishedBot(
+                r.name, jsoncodec.loads(r.spec_json), r.workflow_digest, r.source_file, bool(r.enabled)
+            )
+            for r in rows
+        ]
+
+    def forget_cached_bots(self) -> None:
+        self._bot_cache.clear()
+
+    # -- enqueue -----------------------------------------------------------------------
+    def enqueue(
+        self,
+        bot: str,
+        reference: str,
+        inputs: dict[str, Any],
+        *,
+        priority: int | None = None,
+        deadline: datetime | None = None,
+        not_before: datetime | None = None,
+        source: str = "api",
+        source_path: str | None = None,
+        created_by: str | None = None,
+    ) -> EnqueueResult:
+        """Add an item; the same (bot, reference) twice yields the existing item (idempotent).
+
+        A second offer from a *different* source (another file, another API call) is recorded
+        as a duplicate, visible in the API and the dashboard. The same file seen again by the
+        folder watcher is not a duplicate.
+        """
+        spec = self.get_bot(bot).spec
+        now = utcnow()
+        sla = spec.get("sla")
+        item_id = uuid.uuid4().hex
+        values = {
+            "id": item_id,
+            "bot": bot,
+            "reference": reference,
+            "status": ItemStatus.new.value,
+            "priority": spec.get("priority", 0) if priority is None else priority,
+            "deadline": deadline,
+            "not_before": not_before,
+            "inputs_json": jsoncodec.dumps(inputs),
+            "source": source,
+            "source_path": source_path,
+            "created_by": created_by,
+            "created_at": now,
+            "updated_at": now,
+            "sla_due_at": now + timedelta(seconds=float(sla)) if sla else None,
+        }
+        try:
+            with self.store._tx_with_audit() as (conn, append):
+                conn.execute(insert(ITEMS).values(**values))
+                append(
+                    AuditEvent(
+                        kind="item_enqueued",
+                        actor=created_by or source,
+                        at=now,
+                        payload={"item_id": item_id, "bot": bot, "reference": reference, "source": source},
+                    )
+                )
+            return EnqueueResult(self.get_item(item_id), created=True)
+        except IntegrityError:
+            pass
+        existing = self.find_item(bot, reference)
+        assert existing is not None
+        if source_path is not None and existing.source_path == source_path:
+            return EnqueueResult(existing, created=False)
+        with self.store._tx_with_audit() as (conn, append):
+            conn.execute(
+                insert(DUPLICATES).values(
+                    bot=bot,
+                    reference=reference,
+                    item_id=existing.id,
+                    source=source,
+                    source_path=source_path,
+                    at=now,
+                )
+            )
+            append(
+                AuditEvent(
+                    kind="item_duplicate",
+                    actor=created_by or source,
+                    at=now,
+                    payload={
+                        "item_id": existing.id,
+                        "bot": bot,
+                        "reference": reference,
+                        "source": source,
+                        "source_path": source_path,
+                    },
+                )
+            )
+        return EnqueueResult(existing, created=False)
+
+    def find_item(self, bot: str, reference: str) -> WorkItem | None:
+        with self.store.reading() as conn:
+            row = conn.execute(
+                select(ITEMS).where(ITEMS.c.bot == bot, ITEMS.c.reference == reference)
+            ).first()
+        return _item(row) if row else None
+
+    def get_item(self, item_id: str) -> WorkItem:
+        with self.store.reading() as conn:
+            row = conn.execute(select(ITEMS).where(ITEMS.c.id == item_id)).first()
+        if row is None:
+            from orchestrator.errors import RpaError
+
+            raise RpaError(f"no work item with id {item_id!r}")
+        return _item(row)
+
+    def item_for_run(self, run_id: str) -> WorkItem | None:
+        with self.store.reading() as conn:
+            row = conn.execute(select(ITEMS).where(ITEMS.c.run_id == run_id)).first()
+        return _item(row) if row else None
+
+    def list_items(
+        self,
+        *,
+        bot: str | None = None,
+        status: ItemStatus | None = None,
+        reference: str | None = None,
+        since: datetime | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[WorkItem]:
+        query = select(ITEMS)
+        if bot:
+            query = query.where(ITEMS.c.bot == bot)
+        if status:
+            query = query.where(ITEMS.c.status == status.value)
+        if reference:
+            query = query.where(ITEMS.c.reference.like(f"%{reference}%"))
+        if since:
+            query = query.where(ITEMS.c.created_at >= since)
+        query = query.order_by(ITEMS.c.created_at.desc(), ITEMS.c.id).limit(limit).offset(offset)
+        with self.store.reading() as conn:
+            return [_item(r) for r in conn.execute(query).all()]
+
+    def duplicates(self, bot: str | None = None, limit: int = 100) -> list[Duplicate]:
+        query = select(DUPLICATES).order_by(DUPLICATES.c.at.desc()).limit(limit)
+        if bot:
+            query = query.where(DUPLICATES.c.bot == bot)
+        with self.store.reading() as conn:
+            return [
+                Duplicate(r.bot, r.reference, r.item_id, r.source, r.source_path, aware(r.at))  # type: ignore[arg-type]
+                for r in conn.execute(query).all()
+            ]
+
+    def status_counts(self, bot: str | None = None) -> dict[ItemStatus, int]:
+        query = select(ITEMS.c.status, func.count()).group_by(ITEMS.c.status)
+        if bot:
+            query = query.where(ITEMS.c.bot == bot)
+        with self.store.reading() as conn:
+            return {ItemStatus(s): n for s, n in conn.execute(query).all()}
+
+    # -- claim -------------------------------------------------------------------------
+    def _capacities(self, bot: str) -> list[str]:
+        spec = self.get_bot(bot).spec
+        return [f"{BOT_CAPACITY}{bot}"] + [
+            f"{RESOURCE_CAPACITY}{r}" for r in sorted(spec.get("resources") or {})
+        ]
+
+    def claim(
+        self, owner: str, lease: timedelta, *, bots: Sequence[str] | None = None, limit: int = 1
+    ) -> list[Claim]:
+        """Claim up to ``limit`` new items whose bot (and resources) have a free slot."""
+        now = utcnow()
+        until = now + lease
+        claims: list[Claim] = []
+        lock = {"skip_locked": True} if not self.store.is_sqlite else None
+        with self.store._tx_with_audit() as (conn, append):
+            query = (
+                select(ITEMS.c.id, ITEMS.c.bot)
+                .where(ITEMS.c.status == ItemStatus.new.value)
+                .where(or_(ITEMS.c.not_before.is_(None), ITEMS.c.not_before <= now))
+                .order_by(ITEMS.c.priority.desc(), ITEMS.c.created_at)
+                .limit(max(limit * 4, 8))
+            )
+            if bots:
+                query = query.where(ITEMS.c.bot.in_(list(bots)))
+            if lock:
+                query = query.with_for_update(**lock)
+            full: set[str] = set()
+            for candidate in conn.execute(query).all():
+                if len(claims) >= limit:
+                    break
+                if candidate.bot in full:
+                    continue
+                if not self.get_bot(candidate.bot).enabled:
+                    full.add(candidate.bot)
+                    continue
+                held = self._take_slots(
+                    conn, self._capacities(candidate.bot), candidate.id, owner, now, until
+                )
+                if held is None:
+                    full.add(candidate.bot)
+                    continue
+                row = conn.execute(
+                    update(ITEMS)
+                    .where(ITEMS.c.id == candidate.id, ITEMS.c.status == ItemStatus.new.value)
+                    .values(
+                        status=ItemStatus.in_progress.value,
+                        lease_owner=owner,
+                        lease_until=until,
+                        token=ITEMS.c.token + 1,
+                        attempts=ITEMS.c.attempts + 1,
+                        started_at=func.coalesce(ITEMS.c.started_at, now),
+                        updated_at=now,
+                    )
+                    .returning(*ITEMS.c)
+                ).first()
+                assert row is not None  # locked above (PostgreSQL) or under the write lock (SQLite)
+                item = _item(row)
+                claims.append(Claim(item=item, owner=owner, token=item.token, slots=tuple(held)))
+                append(
+                    AuditEvent(
+                        kind="item_claimed",
+                        actor=owner,
+                        run_id=item.run_id,
+                        at=now,
+                        payload={"item_id": item.id, "token": item.token, "attempt": item.attempts},
+                    )
+                )
+        return claims
+
+    def _take_slots(
+        self,
+        conn: Connection,
+        capacities: list[str],
+        item_id: str,
+        owner: str,
+        now: datetime,
+        until: datetime,
+    ) -> list[tuple[str, int, int]] | None:
+        taken: list[tuple[str, int, int]] = []
+        for capacity in capacities:
+            query = (
+                select(SLOTS.c.slot)
+                .where(SLOTS.c.capacity == capacity)
+                .where(or_(SLOTS.c.holder_item.is_(None), SLOTS.c.lease_until < now))
+                .order_by(SLOTS.c.slot)
+                .limit(1)
+            )
+            if not self.store.is_sqlite:
+                query = query.with_for_update(skip_locked=True)
+            free = conn.execute(query).first()
+            if free is None:
+                # give back what this candidate took so far (same transaction)
+                for cap, slot, _token in taken:
+                    conn.execute(
+                        update(SLOTS)
+                        .where(SLOTS.c.capacity == cap, SLOTS.c.slot == slot)
+                        .values(holder_item=None, holder_owner=None, lease_until=None)
+                    )
+                return None
+            token = conn.execute(
+                update(SLOTS)
+                .where(SLOTS.c.capacity == capacity, SLOTS.c.slot == free.slot)
+                .values(holder_item=item_id, holder_owner=owner, lease_until=until, token=SLOTS.c.token + 1)
+                .returning(SLOTS.c.token)
+            ).scalar_one()
+            taken.append((capacity, free.slot, token))
+        return taken
+
+    # -- while running -----------------------------------------------------------------
+    def link_run(self, claim: Claim, run_id: str) -> None:
+        with self.store.writing() as conn:
+            self._fenced_update(conn, claim, run_id=run_id)
+
+    def _fenced_update(self, conn: Connection, claim: Claim, **values: Any) -> None:
+        from orchestrator.errors import LeaseLostError
+
+        result = conn.execute(
+            update(ITEMS)
+            .where(
+                ITEMS.c.id == claim.item.id,
+                ITEMS.c.token == claim.token,
+                ITEMS.c.status == ItemStatus.in_progress.value,
+            )
+            .values(updated_at=utcnow(), **values)
+        )
+        if result.rowcount != 1:
+            raise LeaseLostError(f"work item {claim.item.id} is no longer held by {claim.owner}")
+
+    def heartbeat(self, claims: Iterable[Claim], lease: timedelta) -> list[Claim]:
+        """Extend the leases of ``claims``; returns the claims that were lost."""
+        lost: list[Claim] = []
+        until = utcnow() + lease
+        with self.store.writing() as conn:
+            for claim in claims:
+                result = conn.execute(
+                    update(ITEMS)
+                    .where(
+                        ITEMS.c.id == claim.item.id,
+                        ITEMS.c.token == claim.token,
+                        ITEMS.c.status == ItemStatus.in_progress.value,
+                    )
+                    .values(lease_until=until)
+                )
+                if result.rowcount != 1:
+                    lost.append(claim)
+                    continue
+                for capacity, slot, token in claim.slots:
+                    conn.execute(
+                        update(SLOTS)
+                        .where(SLOTS.c.capacity == capacity, SLOTS.c.slot == slot, SLOTS.c.token == token)
+                        .values(lease_until=until)
+                    )
+        return lost
+
+    def finish(
+        self,
+        claim: Claim,
+        status: ItemStatus,
+        *,
+        reason: str | None = None,
+        reason_code: str | None = None,
+        parked_step: str | None = None,
+        straight_through: bool | None = None,
+    ) -> None:
+        """Record the item's outcome and give its slots back (fenced by the claim's tokens)."""
+        now = utcnow()
+        with self.store._tx_with_audit() as (conn, append):
+            self._fenced_update(
+                conn,
+                claim,
+                status=status.value,
+                reason=reason,
+                reason_code=reason_code,
+                parked_step=parked_step,
+                straight_through=straight_through,
+                lease_owner=None,
+                lease_until=None,
+                finished_at=now if status.is_final else None,
+            )
+            self._free_slots(conn, claim)
+            append(
+                AuditEvent(
+                    kind=f"item_{status.value}",
+                    actor=claim.owner,
+                    run_id=claim.item.run_id,
+                    at=now,
+                    payload={"item_id": claim.item.id, "reason": reason, "code": reason_code},
+                )
+            )
+
+    def release(self, claim: Claim) -> None:
+        """Put a claimed item back (graceful shutdown): not counted as a crash."""
+        with self.store._tx_with_audit() as (conn, append):
+            self._fenced_update(conn, claim, status=ItemStatus.new.value, lease_owner=None, lease_until=None)
+            self._free_slots(conn, claim)
+            append(
+                AuditEvent(
+                    kind="item_released", actor=claim.owner, at=utcnow(), payload={"item_id": claim.item.id}
+                )
+            )
+
+    @staticmethod
+    def _free_slots(conn: Connection, claim: Claim) -> None:
+        for capacity, slot, token in claim.slots:
+            conn.execute(
+                update(SLOTS)
+                .where(SLOTS.c.capacity == capacity, SLOTS.c.slot == slot, SLOTS.c.token == token)
+                .values(holder_item=None, holder_owner=None, lease_until=None)
+            )
+
+    def reap_expired(self, max_crashes: int | None = None) -> list[WorkItem]:
+        """Items whose runner stopped heartbeating: back to ``new``, or quarantined.
+
+        Each expiry counts as a crash; an item that crashed its runners ``max_crashes`` times
+        (the bot's setting) goes to needs_review as a poison item instead of being retried.
+        """
+        now = utcnow()
+        reaped: list[WorkItem] = []
+        with self.store._tx_with_audit() as (conn, append):
+            query = (
+                select(ITEMS)
+                .where(ITEMS.c.status == ItemStatus.in_progress.value, ITEMS.c.lease_until < now)
+                .limit(500)
+            )
+            if not self.store.is_sqlite:
+                query = query.with_for_update(skip_locked=True)
+            for row in conn.execute(query).all():
+                item = _item(row)
+                limit = max_crashes or int(self.get_bot(item.bot).spec.get("max_crashes", 3))
+                crashes = item.crashes + 1
+                if crashes >= limit:
+                    values = {
+                        "status": ItemStatus.needs_review.value,
+                        "reason_code": "poison",
+                        "reason": f"quarantined: the item's runner stopped {crashes} time(s) while working on it",
+                    }
+                else:
+                    values = {"status": ItemStatus.new.value}
+                conn.execute(
+                    update(ITEMS)
+                    .where(ITEMS.c.id == item.id, ITEMS.c.token == item.token)
+                    .values(crashes=crashes, lease_owner=None, lease_until=None, updated_at=now, **values)
+                )
+                conn.execute(
+                    update(SLOTS)
+                    .where(SLOTS.c.holder_item == item.id)
+                    .values(holder_item=None, holder_owner=None, lease_until=None)
+                )
+                append(
+                    AuditEvent(
+                        kind="item_lease_expired",
+                        actor="reaper",
+                        run_id=item.run_id,
+                        at=now,
+                        payload={
+                            "item_id": item.id,
+                            "previous_owner": item.lease_owner,
+                            "crashes": crashes,
+                            "status": values["status"],
+                        },
+                    )
+                )
+                reaped.append(item)
+        return reaped
+
+    # -- manual queue --------------------------------------------------------------------
+    def requeue(self, item_id: str, *, actor: str, not_before: datetime | None = None) -> None:
+        """Send a parked item back to the queue (after a person's retry/resume/approval)."""
+        now = utcnow()
+        with self.store.writing() as conn:
+            conn.execute(
+                update(ITEMS)
+                .where(
+                    ITEMS.c.id == item_id,
+                    ITEMS.c.status.in_([ItemStatus.needs_review.value, ItemStatus.failed.value]),
+                )
+                .values(
+                    status=ItemStatus.new.value,
+                    reason=None,
+                    reason_code=None,
+                    parked_step=None,
+                    not_before=not_before,
+                    touched_by_person=True,
+                    finished_at=None,
+                    updated_at=now,
+                    crashes=0,
+                )
+            )
+
+    def reject(self, item_id: str, *, reason: str) -> None:
+        now = utcnow()
+        with self.store.writing() as conn:
+            conn.execute(
+                update(ITEMS)
+                .where(ITEMS.c.id == item_id)
+                .values(
+                    status=ItemStatus.rejected.value,
+                    reason=reason,
+                    reason_code="rejected",
+                    touched_by_person=True,
+                    finished_at=now,
+                    updated_at=now,
+                    lease_owner=None,
+                    lease_until=None,
+                )
+            )
+
+    # -- triggers and runners ---------------------------------------------------------
+    def trigger_last_fire(self, trigger_id: str) -> datetime | None:
+        with self.store.reading() as conn:
+            value = conn.execute(
+                select(TRIGGERS.c.last_fire_at).where(TRIGGERS.c.trigger_id == trigger_id)
+            ).scalar_one_or_none()
+        return aware(value)
+
+    def record_fire(self, trigger_id: str, fire_at: datetime) -> None:
+        with self.store.writing() as conn:
+            changed = conn.execute(
+                update(TRIGGERS)
+                .where(TRIGGERS.c.trigger_id == trigger_id)
+                .values(last_fire_at=fire_at, fires=TRIGGERS.c.fires + 1)
+            ).rowcount
+            if not changed:
+                conn.execute(insert(TRIGGERS).values(trigger_id=trigger_id, last_fire_at=fire_at, fires=1))
+
+    def register_runner(self, runner_id: str, host: str, pid: int, capacity: int, version: str = "") -> None:
+        now = utcnow()
+        with self.store.writing() as conn:
+            conn.execute(delete(RUNNERS).where(RUNNERS.c.id == runner_id))
+            conn.execute(
+                insert(RUNNERS).values(
+                    id=runner_id,
+                    host=host,
+                    pid=pid,
+                    capacity=capacity,
+                    busy=0,
+                    started_at=now,
+                    heartbeat_at=now,
+                    version=version,
+                )
+            )
+
+    def runner_heartbeat(self, runner_id: str, busy: int) -> None:
+        with self.store.writing() as conn:
+            conn.execute(
+                update(RUNNERS)
+                .where(RUNNERS.c.id == runner_id)
+                .values(heartbeat_at=utcnow(), busy=busy, stopped_at=None)
+            )
+
+    def runner_stopped(self, runner_id: str) -> None:
+        with self.store.writing() as conn:
+            conn.execute(update(RUNNERS).where(RUNNERS.c.id == runner_id).values(stopped_at=utcnow(), busy=0))
+
+    def runners(self) -> list[dict[str, Any]]:
+        with self.store.reading() as conn:
+            rows = conn.execute(select(RUNNERS).order_by(RUNNERS.c.started_at.desc())).all()
+            held = conn.execute(
+                select(
+                    SLOTS.c.holder_owner, SLOTS.c.capacity, SLOTS.c.slot, SLOTS.c.token, SLOTS.c.lease_until
+                ).where(SLOTS.c.holder_item.is_not(None))
+            ).all()
+        out = []
+        for r in rows:
+            out.append(
+                {
+                    "id": r.id,
+                    "host": r.host,
+                    "pid": r.pid,
+                    "capacity": r.capacity,
+                    "busy": r.busy,
+                    "started_at": aware(r.started_at),
+                    "heartbeat_at": aware(r.heartbeat_at),
+                    "stopped_at": aware(r.stopped_at),
+                    "slots": [
+                        {
+                            "capacity": h.capacity,
+                            "slot": h.slot,
+                            "token": h.token,
+                            "lease_until": aware(h.lease_until),
+                        }
+                        for h in held
+                        if h.holder_owner == r.id
+                    ],
+                }
+            )
+        return out
+
+    def slot_usage(self) -> list[dict[str, Any]]:
+        with self.store.reading() as conn:
+            rows = conn.execute(select(SLOTS).order_by(SLOTS.c.capacity, SLOTS.c.slot)).all()
+        now = utcnow()
+        return [
+            {
+                "capacity": r.capacity,
+                "slot": r.slot,
+                "holder_item": r.holder_item,
+                "holder_owner": r.holder_owner,
+                "token": r.token,
+                "held": r.holder_item is not None and (aware(r.lease_until) or now) > now,
+            }
+            for r in rows
+        ]
+
+    def active_bot_items(self, bot: str) -> int:
+        with self.store.reading() as conn:
+            return int(
+                conn.execute(
+                    select(func.count())
+                    .select_from(ITEMS)
+                    .where(and_(ITEMS.c.bot == bot, ITEMS.c.status == ItemStatus.in_progress.value))
+                ).scalar_one()
+            )

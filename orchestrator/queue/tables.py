@@ -1,0 +1,136 @@
+"""Tables of the work queue (SQLModel). The claim query has a partial index of its own."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, DateTime, Index, Text, UniqueConstraint, text
+from sqlmodel import Field, SQLModel
+
+
+def _ts(index: bool = False, nullable: bool = True) -> Column:  # type: ignore[type-arg]
+    return Column(DateTime(timezone=True), index=index, nullable=nullable)
+
+
+class BotRow(SQLModel, table=True):
+    """A published bot: its spec and the digest of its workflow's source."""
+
+    __tablename__ = "bots"
+
+    name: str = Field(primary_key=True, max_length=200)
+    spec_json: str = Field(sa_column=Column(Text, nullable=False))
+    workflow_digest: str = Field(max_length=64)
+    source_file: str = Field(sa_column=Column(Text, nullable=False))
+    enabled: bool = True
+    published_at: datetime = Field(sa_column=_ts(nullable=False))
+
+
+class WorkItemRow(SQLModel, table=True):
+    __tablename__ = "work_items"
+    __table_args__ = (
+        UniqueConstraint("bot", "reference", name="uq_work_items_bot_reference"),
+        # the claim query: new items by priority then age (partial: stays small with 100k done items)
+        Index(
+            "ix_work_items_claim",
+            "priority",
+            "created_at",
+            postgresql_where=text("status = 'new'"),
+            sqlite_where=text("status = 'new'"),
+        ),
+        Index(
+            "ix_work_items_lease",
+            "lease_until",
+            postgresql_where=text("status = 'in_progress'"),
+            sqlite_where=text("status = 'in_progress'"),
+        ),
+        Index("ix_work_items_bot_status", "bot", "status"),
+        Index("ix_work_items_status_finished", "status", "finished_at"),
+        Index("ix_work_items_created", "created_at"),
+    )
+
+    id: str = Field(primary_key=True, max_length=40)
+    bot: str = Field(max_length=200)
+    reference: str = Field(max_length=400)
+    status: str = Field(max_length=20)
+    priority: int = 0
+    deadline: datetime | None = Field(default=None, sa_column=_ts())
+    not_before: datetime | None = Field(default=None, sa_column=_ts())
+    inputs_json: str = Field(sa_column=Column(Text, nullable=False))
+    source: str = Field(default="api", max_length=200)
+    source_path: str | None = Field(default=None, sa_column=Column(Text))
+    created_by: str | None = Field(default=None, max_length=200)
+    attempts: int = 0
+    crashes: int = 0
+    token: int = 0
+    lease_owner: str | None = Field(default=None, max_length=200)
+    lease_until: datetime | None = Field(default=None, sa_column=_ts())
+    run_id: str | None = Field(default=None, max_length=40, index=True)
+    reason: str | None = Field(default=None, sa_column=Column(Text))
+    reason_code: str | None = Field(default=None, max_length=100)
+    parked_step: str | None = Field(default=None, max_length=200)
+    straight_through: bool | None = None
+    touched_by_person: bool = False
+    created_at: datetime = Field(sa_column=_ts(nullable=False))
+    started_at: datetime | None = Field(default=None, sa_column=_ts())
+    finished_at: datetime | None = Field(default=None, sa_column=_ts())
+    updated_at: datetime = Field(sa_column=_ts(nullable=False))
+    sla_due_at: datetime | None = Field(default=None, sa_column=_ts())
+
+
+class DuplicateRow(SQLModel, table=True):
+    """A work item that was offered again with a business reference already in the queue."""
+
+    __tablename__ = "work_item_duplicates"
+    __table_args__ = (Index("ix_duplicates_bot_at", "bot", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    bot: str = Field(max_length=200)
+    reference: str = Field(max_length=400)
+    item_id: str = Field(max_length=40)
+    source: str = Field(max_length=200)
+    source_path: str | None = Field(default=None, sa_column=Column(Text))
+    at: datetime = Field(sa_column=_ts(nullable=False))
+
+
+class SlotRow(SQLModel, table=True):
+    """One unit of a capacity: a bot's concurrency (``bot:<name>``) or a resource (``res:<name>``).
+
+    Holding a slot is a lease with a fencing token: each acquisition increments ``token``, and
+    a holder proves it still owns the slot by presenting the token it got.
+    """
+
+    __tablename__ = "slots"
+    __table_args__ = (Index("ix_slots_holder", "holder_item"),)
+
+    capacity: str = Field(primary_key=True, max_length=250)
+    slot: int = Field(primary_key=True)
+    holder_item: str | None = Field(default=None, max_length=40)
+    holder_owner: str | None = Field(default=None, max_length=200)
+    lease_until: datetime | None = Field(default=None, sa_column=_ts())
+    token: int = 0
+
+
+class TriggerStateRow(SQLModel, table=True):
+    """When each schedule trigger last fired (to coalesce fires missed during downtime)."""
+
+    __tablename__ = "trigger_state"
+
+    trigger_id: str = Field(primary_key=True, max_length=300)
+    last_fire_at: datetime | None = Field(default=None, sa_column=_ts())
+    fires: int = 0
+
+
+class RunnerRow(SQLModel, table=True):
+    """A runner process and its last heartbeat."""
+
+    __tablename__ = "runners"
+
+    id: str = Field(primary_key=True, max_length=200)
+    host: str = Field(max_length=200)
+    pid: int
+    capacity: int = 1
+    busy: int = 0
+    started_at: datetime = Field(sa_column=_ts(nullable=False))
+    heartbeat_at: datetime = Field(sa_column=_ts(nullable=False, index=True))
+    stopped_at: datetime | None = Field(default=None, sa_column=_ts())
+    version: str = Field(default="", max_length=40)

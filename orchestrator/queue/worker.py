@@ -1,0 +1,260 @@
+"""A runner process: claims work items under leases, runs or resumes their workflow, records
+the outcome, heartbeats, reaps expired leases and shuts down gracefully.
+
+Several runs share one event loop (``capacity`` of them at once). On SIGTERM the worker stops
+claiming, lets running items finish for ``grace`` seconds, then cancels the rest and puts their
+items back in the queue (not counted as crashes); a SIGKILLed worker's items come back when
+their lease expires, counted as a crash, and the next runner resumes the run from its last
+checkpoint under the engine's recovery rules.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from loguru import logger
+
+from orchestrator.bootstrap import Runtime
+from orchestrator.engine import RunExecutor, RunOutcome
+from orchestrator.engine.executor import default_owner
+from orchestrator.enums import RunStatus
+from orchestrator.errors import ConfigError, LeaseLostError, RpaError, StoreUnavailable, WorkflowError
+from orchestrator.queue.files import settle_source_file
+from orchestrator.queue.models import Claim, ItemStatus
+from orchestrator.queue.store import SQLWorkQueue
+
+ITEM_STATUS = {
+    RunStatus.done: ItemStatus.done,
+    RunStatus.needs_review: ItemStatus.needs_review,
+    RunStatus.failed: ItemStatus.failed,
+    RunStatus.rejected: ItemStatus.rejected,
+}
+
+
+@dataclass
+class WorkerStats:
+    claimed: int = 0
+    finished: dict[str, int] = field(default_factory=dict)
+    lost: int = 0
+    released: int = 0
+
+
+class Worker:
+    """Claims and runs items until ``stop`` is set."""
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        queue: SQLWorkQueue,
+        *,
+        capacity: int = 1,
+        lease: timedelta = timedelta(seconds=30),
+        bots: Sequence[str] | None = None,
+        poll_interval: float = 0.5,
+        grace: float = 20.0,
+        owner: str | None = None,
+        on_finished: Callable[[Claim, RunOutcome | None], None] | None = None,
+    ) -> None:
+        self.runtime = runtime
+        self.queue = queue
+        self.capacity = capacity
+        self.lease = lease
+        self.bots = list(bots) if bots else None
+        self.poll_interval = poll_interval
+        self.grace = grace
+        self.owner = owner or default_owner()
+        self.on_finished = on_finished
+        self.executor: RunExecutor = runtime.executor(owner=self.owner)
+        self.active: dict[asyncio.Task[Any], Claim] = {}
+        self.stats = WorkerStats()
+        self.wakeup = asyncio.Event()
+
+    async def run(self, stop: asyncio.Event) -> WorkerStats:
+        self.queue.register_runner(self.owner, socket.gethostname(), os.getpid(), self.capacity)
+        beat = asyncio.create_task(self._heartbeats(stop))
+        try:
+            await self._loop(stop)
+        finally:
+            beat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await beat
+            await self._drain()
+            with contextlib.suppress(RpaError):
+                self.queue.runner_stopped(self.owner)
+        return self.stats
+
+    async def _loop(self, stop: asyncio.Event) -> None:
+        next_reap = 0.0
+        loop = asyncio.get_running_loop()
+        while not stop.is_set():
+            if loop.time() >= next_reap:
+                self._reap()
+                next_reap = loop.time() + max(self.lease.total_seconds() / 3, 0.2)
+            free = self.capacity - len(self.active)
+            claims: list[Claim] = []
+            if free > 0:
+                try:
+                    claims = self.queue.claim(self.owner, self.lease, bots=self.bots, limit=free)
+                except StoreUnavailable as exc:
+                    logger.warning("claim failed, store unavailable: {}", exc)
+            for claim in claims:
+                self.stats.claimed += 1
+                task = asyncio.create_task(self._process(claim), name=f"item-{claim.item.id}")
+                self.active[task] = claim
+                task.add_done_callback(self._done)
+            if not claims:
+                self.wakeup.clear()
+                with contextlib.suppress(TimeoutError):
+                    stopper = asyncio.create_task(stop.wait())
+                    waker = asyncio.create_task(self.wakeup.wait())
+                    await asyncio.wait(
+                        {stopper, waker}, timeout=self.poll_interval, return_when=asyncio.FIRST_COMPLETED
+                    )
+                    stopper.cancel()
+                    waker.cancel()
+
+    def _done(self, task: asyncio.Task[Any]) -> None:
+        self.active.pop(task, None)
+        self.wakeup.set()
+
+    def _reap(self) -> None:
+        try:
+            for item in self.queue.reap_expired():
+                logger.warning(
+                    "lease of item {} ({}) expired (runner {}); crashes={}",
+                    item.id,
+                    item.reference,
+                    item.lease_owner,
+                    item.crashes + 1,
+                )
+        except StoreUnavailable as exc:
+            logger.warning("reaping failed: {}", exc)
+
+    async def _heartbeats(self, stop: asyncio.Event) -> None:
+        interval = max(self.lease.total_seconds() / 3, 0.1)
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                lost = self.queue.heartbeat(list(self.active.values()), self.lease)
+                self.queue.runner_heartbeat(self.owner, len(self.active))
+            except StoreUnavailable as exc:
+                logger.warning("heartbeat failed: {}", exc)
+                continue
+            for claim in lost:
+                self.stats.lost += 1
+                for task, held in list(self.active.items()):
+                    if held is claim:
+                        logger.error("lost the lease of item {}; stopping its run", claim.item.id)
+                        task.cancel()
+
+    async def _drain(self) -> None:
+        """Graceful stop: let running items finish for ``grace`` seconds, then hand them back."""
+        if not self.active:
+            return
+        _finished, pending = await asyncio.wait(set(self.active), timeout=self.grace)
+        for task in pending:
+            claim = self.active.get(task)
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+            if claim is not None:
+                with contextlib.suppress(RpaError):
+                    self.queue.release(claim)
+                    self.stats.released += 1
+
+    async def _process(self, claim: Claim) -> None:
+        item = claim.item
+        outcome: RunOutcome | None = None
+        try:
+            bot = self.queue.get_bot(item.bot)
+            run_id = item.run_id
+            if run_id is not None and self.runtime.store.get_run(run_id).status.is_terminal:
+                run_id = None
+            if run_id is None:
+                workflow = self.executor.definition(bot.workflow_digest)
+                inputs = {**(bot.spec.get("inputs") or {}), **item.inputs}
+                record = self.executor.create_run(workflow, inputs, work_item_id=item.id)
+                self.queue.link_run(claim, record.id)
+                run_id = record.id
+            claim = Claim(
+                item=_with_run(item, run_id), owner=claim.owner, token=claim.token, slots=claim.slots
+            )
+            outcome = await self.executor.execute(run_id, force=True)
+        except LeaseLostError as exc:
+            self.stats.lost += 1
+            logger.warning("item {}: {}", item.id, exc)
+            return
+        except asyncio.CancelledError:
+            raise
+        except (ConfigError, WorkflowError) as exc:
+            self._finish(
+                claim, ItemStatus.needs_review, reason=f"cannot start the run: {exc}", code="invalid_item"
+            )
+            return
+        except StoreUnavailable as exc:
+            logger.error(
+                "item {}: store unavailable ({}); its lease will expire and it will be retried", item.id, exc
+            )
+            return
+        except Exception as exc:  # an internal error must not kill the runner; the item goes to a person
+            logger.exception("item {} failed with an internal error", item.id)
+            self._finish(
+                claim,
+                ItemStatus.needs_review,
+                reason=f"internal error: {type(exc).__name__}: {exc}",
+                code="internal_error",
+            )
+            return
+        status = ITEM_STATUS[outcome.status]
+        self._finish(
+            claim,
+            status,
+            reason=outcome.reason,
+            code=outcome.reason_code,
+            parked=self.runtime.store.get_run(outcome.run_id).parked_step
+            if status is ItemStatus.needs_review
+            else None,
+            straight_through=(status is ItemStatus.done and not item.touched_by_person),
+        )
+        if self.on_finished is not None:
+            self.on_finished(claim, outcome)
+
+    def _finish(
+        self,
+        claim: Claim,
+        status: ItemStatus,
+        *,
+        reason: str | None,
+        code: str | None,
+        parked: str | None = None,
+        straight_through: bool | None = None,
+    ) -> None:
+        try:
+            self.queue.finish(
+                claim,
+                status,
+                reason=reason,
+                reason_code=code,
+                parked_step=parked,
+                straight_through=straight_through,
+            )
+        except LeaseLostError as exc:
+            self.stats.lost += 1
+            logger.warning("item {}: could not record its outcome: {}", claim.item.id, exc)
+            return
+        self.stats.finished[status.value] = self.stats.finished.get(status.value, 0) + 1
+        if status.is_final:
+            settle_source_file(claim.item, status, reason)
+
+
+def _with_run(item: Any, run_id: str) -> Any:
+    from dataclasses import replace
+
+    return replace(item, run_id=run_id)

@@ -1,0 +1,118 @@
+"""The work queue's contract, written once and run on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from queue_helpers import published_queue
+
+from orchestrator.queue.models import ItemStatus
+
+LEASE = timedelta(seconds=30)
+
+
+def test_enqueue_is_idempotent_and_duplicates_are_recorded(store, tmp_path: Path) -> None:
+    queue = published_queue(store, tmp_path)
+    first = queue.enqueue("ledger-bot", "MSG-1", {"reference": "MSG-1"}, source="api")
+    again = queue.enqueue(
+        "ledger-bot", "MSG-1", {"reference": "MSG-1"}, source="folder:x", source_path="/in/b.xml"
+    )
+    assert first.created
+    assert not again.created
+    assert again.item.id == first.item.id
+    (dup,) = queue.duplicates("ledger-bot")
+    assert (dup.reference, dup.item_id, dup.source_path) == ("MSG-1", first.item.id, "/in/b.xml")
+    # the same file seen again by the watcher is not a duplicate
+    queue.enqueue("ledger-bot", "MSG-2", {"reference": "MSG-2"}, source="folder:x", source_path="/in/c.xml")
+    queue.enqueue("ledger-bot", "MSG-2", {"reference": "MSG-2"}, source="folder:x", source_path="/in/c.xml")
+    assert len(queue.duplicates("ledger-bot")) == 1
+    kinds = [e.kind for e in store.audit_events()]
+    assert kinds.count("item_duplicate") == 1
+
+
+def test_claim_order_priority_and_postponement(store, tmp_path: Path) -> None:
+    queue = published_queue(store, tmp_path, concurrency=10)
+    queue.enqueue("ledger-bot", "low", {"reference": "low"}, priority=0)
+    queue.enqueue(
+        "ledger-bot",
+        "later",
+        {"reference": "later"},
+        priority=9,
+        not_before=datetime.now(UTC) + timedelta(hours=1),
+    )
+    queue.enqueue("ledger-bot", "high", {"reference": "high"}, priority=5)
+    claims = queue.claim("runner-a", LEASE, limit=5)
+    assert [c.item.reference for c in claims] == ["high", "low"]
+    assert all(c.item.status is ItemStatus.in_progress and c.item.attempts == 1 for c in claims)
+
+
+def test_bot_concurrency_cap_holds_across_runners(store, tmp_path: Path) -> None:
+    queue = published_queue(store, tmp_path, concurrency=2)
+    for n in range(5):
+        queue.enqueue("ledger-bot", f"R{n}", {"reference": f"R{n}"})
+    a = queue.claim("runner-a", LEASE, limit=5)
+    b = queue.claim("runner-b", LEASE, limit=5)
+    assert len(a) + len(b) == 2
+    queue.finish(a[0], ItemStatus.done)
+    c = queue.claim("runner-b", LEASE, limit=5)
+    assert len(c) == 1
+    assert queue.active_bot_items("ledger-bot") == 2
+
+
+def test_resources_are_shared_between_bots(store, tmp_path: Path) -> None:
+    queue = published_queue(store, tmp_path, name="bot-a", concurrency=5, resources="{terminal: 1}")
+    other = published_queue(store, tmp_path / "b", name="bot-b", concurrency=5, resources="{terminal: 1}")
+    assert other is not None
+    queue.enqueue("bot-a", "A1", {"reference": "A1"})
+    queue.enqueue("bot-b", "B1", {"reference": "B1"})
+    first = queue.claim("runner-a", LEASE, limit=5)
+    assert len(first) == 1
+    assert queue.claim("runner-b", LEASE, limit=5) == []  # the terminal is busy
+    queue.finish(first[0], ItemStatus.done)
+    assert len(queue.claim("runner-b", LEASE, limit=5)) == 1
+
+
+def test_fencing_a_runner_that_lost_its_lease_cannot_finish(store, tmp_path: Path) -> None:
+    queue = published_queue(store, tmp_path)
+    queue.enqueue("ledger-bot", "F1", {"reference": "F1"})
+    (stale,) = queue.claim("runner-a", timedelta(milliseconds=50), limit=1)
+    time.sleep(0.15)
+    (reaped,) = queue.reap_expired()
+    assert reaped.id == stale.item.id
+    (fresh,) = queue.claim("runner-b", LEASE, limit=1)
+    assert fresh.token > stale.token
+    assert queue.heartbeat([stale], LEASE) == [stale]
+    import pytest
+
+    from orchestrator.errors import LeaseLostError
+
+    with pytest.raises(LeaseLostError):
+        queue.finish(stale, ItemStatus.done)
+    queue.finish(fresh, ItemStatus.done)
+    item = queue.get_item(fresh.item.id)
+    assert (item.status, item.crashes, item.attempts) == (ItemStatus.done, 1, 2)
+
+
+def test_poison_item_is_quarantined_after_repeated_crashes(store, tmp_path: Path) -> None:
+    queue = published_queue(store, tmp_path, max_crashes=2)
+    queue.enqueue("ledger-bot", "P1", {"reference": "P1"})
+    for expected in (ItemStatus.new, ItemStatus.needs_review):
+        queue.claim("runner", timedelta(milliseconds=20), limit=1)
+        time.sleep(0.08)
+        queue.reap_expired()
+        assert queue.find_item("ledger-bot", "P1").status is expected
+    item = queue.find_item("ledger-bot", "P1")
+    assert item.reason_code == "poison"
+    assert "stopped 2 time(s)" in item.reason
+
+
+def test_release_puts_the_item_back_without_a_crash(store, tmp_path: Path) -> None:
+    queue = published_queue(store, tmp_path, concurrency=1)
+    queue.enqueue("ledger-bot", "G1", {"reference": "G1"})
+    (claim,) = queue.claim("runner", LEASE, limit=1)
+    queue.release(claim)
+    item = queue.get_item(claim.item.id)
+    assert (item.status, item.crashes) == (ItemStatus.new, 0)
+    assert len(queue.claim("runner-2", LEASE, limit=1)) == 1  # its slot was freed

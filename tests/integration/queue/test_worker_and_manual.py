@@ -1,0 +1,155 @@
+"""Runners process real items end to end; people work the manual queue; folders feed bots."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from pathlib import Path
+
+import pytest
+from queue_helpers import published_queue, write_bot
+
+from orchestrator.bootstrap import build_runtime
+from orchestrator.enums import RunStatus
+from orchestrator.queue.manual import ManualActionError, ManualQueue
+from orchestrator.queue.models import ItemStatus
+from orchestrator.queue.service import Service
+from orchestrator.queue.worker import Worker
+from orchestrator.settings import Settings
+
+
+@pytest.fixture
+def runtime(store_url: str, tmp_path: Path):
+    settings = Settings(
+        home=tmp_path / ".rpa", db_url=store_url, work_dir=tmp_path, lease_seconds=5, poll_interval=0.05
+    )
+    built = build_runtime(settings)
+    yield built
+    asyncio.run(built.aclose())
+
+
+async def _drain(worker: Worker, queue, until: callable, timeout: float = 60) -> None:
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not until():
+        assert asyncio.get_running_loop().time() < deadline, "the queue did not drain"
+        await asyncio.sleep(0.05)
+    stop.set()
+    await task
+
+
+def _ledger(tmp_path: Path) -> list[dict]:
+    path = tmp_path / "ledger.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def test_worker_runs_items_and_people_work_the_manual_queue(runtime, tmp_path: Path) -> None:
+    queue = published_queue(runtime.store, tmp_path, concurrency=3)
+    queue.enqueue("ledger-bot", "OK-1", {"reference": "OK-1", "amount": "12.50"})
+    queue.enqueue("ledger-bot", "OK-2", {"reference": "OK-2"})
+    queue.enqueue("ledger-bot", "BAD-1", {"reference": "BAD-1", "ok": False})
+    queue.enqueue("ledger-bot", "4EYES", {"reference": "4EYES", "maker": "alice", "amount": "2000000"})
+    worker = Worker(runtime, queue, capacity=3, poll_interval=0.05)
+
+    def settled() -> bool:
+        counts = queue.status_counts()
+        return counts.get(ItemStatus.new, 0) == 0 and counts.get(ItemStatus.in_progress, 0) == 0
+
+    asyncio.run(_drain(worker, queue, settled))
+    counts = queue.status_counts()
+    assert counts == {ItemStatus.done: 2, ItemStatus.needs_review: 2}
+    assert sorted(r["reference"] for r in _ledger(tmp_path)) == ["OK-1", "OK-2"]
+    done = queue.find_item("ledger-bot", "OK-1")
+    assert done.straight_through is True
+    assert runtime.store.get_run(done.run_id).status is RunStatus.done
+
+    manual = ManualQueue(runtime.store, queue, runtime.registry)
+    entries = {e.item.reference: e for e in manual.entries()}
+    assert entries["BAD-1"].run.reason_code == "flagged"
+    assert entries["BAD-1"].run.parked_step == "check"
+    assert entries["4EYES"].run.reason_code == "awaiting_approval"
+
+    # a correction is validated against the step's input model, then applied and audited
+    with pytest.raises(ManualActionError, match="not valid"):
+        manual.resume(entries["BAD-1"].run.id, "bob", {"condition": "perhaps"})
+    change = manual.resume(entries["BAD-1"].run.id, "bob", {"condition": "true"}, "checked with the customer")
+    assert change["after"] == {"condition": True}
+    # four-eyes: the maker cannot approve
+    with pytest.raises(ManualActionError, match="four-eyes"):
+        manual.approve(entries["4EYES"].run.id, "alice")
+    manual.approve(entries["4EYES"].run.id, "carol")
+
+    asyncio.run(_drain(Worker(runtime, queue, capacity=2, poll_interval=0.05), queue, settled))
+    assert queue.status_counts() == {ItemStatus.done: 4}
+    assert sorted(r["reference"] for r in _ledger(tmp_path)) == ["4EYES", "BAD-1", "OK-1", "OK-2"]
+    corrected = queue.find_item("ledger-bot", "BAD-1")
+    assert corrected.straight_through is False
+    assert corrected.touched_by_person is True
+    approved_run = runtime.store.get_run(entries["4EYES"].run.id)
+    approve_step = next(s for s in runtime.store.get_steps(approved_run.id) if s.step_id == "approve")
+    assert approve_step.output["approved_by"] == "carol"
+    actions = [(e.kind, e.actor) for e in runtime.store.audit_events() if e.kind.startswith("manual_")]
+    assert ("manual_resume", "bob") in actions
+    assert ("manual_approve", "carol") in actions
+    resume_event = next(e for e in runtime.store.audit_events(kind="manual_resume"))
+    assert resume_event.payload["before"] == {"condition": False}
+    assert runtime.store.verify_audit().ok
+
+
+def test_reject_ends_the_item(runtime, tmp_path: Path) -> None:
+    queue = published_queue(runtime.store, tmp_path)
+    queue.enqueue("ledger-bot", "BAD-2", {"reference": "BAD-2", "ok": False})
+    worker = Worker(runtime, queue, capacity=1, poll_interval=0.05)
+    asyncio.run(_drain(worker, queue, lambda: queue.status_counts().get(ItemStatus.needs_review) == 1))
+    manual = ManualQueue(runtime.store, queue, runtime.registry)
+    (entry,) = manual.entries()
+    with pytest.raises(ManualActionError, match="reason"):
+        manual.reject(entry.run.id, "bob", " ")
+    manual.reject(entry.run.id, "bob", "customer withdrew the instruction")
+    item = queue.find_item("ledger-bot", "BAD-2")
+    assert (item.status, item.reason) == (ItemStatus.rejected, "customer withdrew the instruction")
+    assert runtime.store.get_run(entry.run.id).status is RunStatus.rejected
+
+
+def test_folder_trigger_processes_each_file_once_and_moves_it(runtime, tmp_path: Path) -> None:
+    write_bot(
+        tmp_path,
+        "inbox-bot",
+        concurrency=2,
+        triggers='[{type: folder, path: ../inbox, pattern: "*.txt", settle: 0s, poll: 100ms, input: reference,'
+        " reference: sha256}]",
+    )
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for name, body in (
+        ("a.txt", "alpha"),
+        ("b.txt", "beta"),
+        ("dup-of-a.txt", "alpha"),
+        ("c.part", "partial"),
+    ):
+        (inbox / name).write_text(body)
+    os.utime(inbox / "a.txt", (1, 1))  # a.txt is the older copy of "alpha"
+
+    service = Service(runtime, runners=2, serve_http=False, bots_dir=tmp_path / "bots")
+
+    async def scenario() -> None:
+        stop = asyncio.Event()
+        task = asyncio.create_task(service.run(stop))
+        for _ in range(600):
+            await asyncio.sleep(0.05)
+            counts = service.queue.status_counts()
+            if counts.get(ItemStatus.done, 0) == 2 and not list(inbox.glob("*.txt")):
+                break
+        stop.set()
+        await task
+
+    asyncio.run(scenario())
+    assert service.queue.status_counts() == {ItemStatus.done: 2}
+    assert sorted(p.name for p in (tmp_path / "processed").iterdir()) == ["a.txt", "b.txt"]
+    assert "dup-of-a.txt" in {p.name for p in (tmp_path / "failed").iterdir()}
+    assert (inbox / "c.part").exists()  # still being written: never picked up
+    (dup,) = service.queue.duplicates("inbox-bot")
+    assert dup.source_path.endswith("dup-of-a.txt")
+    assert len(_ledger(tmp_path)) == 2
