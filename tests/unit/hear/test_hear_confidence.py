@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from skills.hear.answers import CONFIRMATION_INTENTS
+from skills.hear.answers import CONFIRMATION_INTENTS, decide_answer, expected_answers
 from skills.hear.transcribe import TranscribeResult, transcribe
 from skills.testing import run_skill
 
@@ -41,6 +41,8 @@ def test_confidence_separates_answers_from_other_speech(
     phrases = [(p, intent) for intent, ps in CONFIRMATION_INTENTS.items() for p in ps]
     accepted_right = accepted_wrong = rejected_answers = 0
     slipped: list[str] = []
+    unchecked_intents: list[str | None] = []  # what other speech would have been without the check
+    answers_list = expected_answers([], CONFIRMATION_INTENTS)
     for voice, speed, noise in VOICES:
         for phrase, intent in phrases:
             audio = speak_wav(
@@ -64,6 +66,7 @@ def test_confidence_separates_answers_from_other_speech(
                 transcribe, {"audio": str(audio), "intents": CONFIRMATION_INTENTS}, services=recognizer_pool
             )
             assert isinstance(result, TranscribeResult)
+            unchecked_intents.append(decide_answer(result.text or result.rejected_text, answers_list).intent)
             if result.intent is not None:
                 slipped.append(
                     f"{voice}: {sentence!r} -> {result.text!r} ({result.intent}, {result.confidence})"
@@ -76,6 +79,13 @@ def test_confidence_separates_answers_from_other_speech(
     print(f"other speech taken for an answer: {len(slipped)}/{others}")
     for line in slipped:
         print(f"  slipped: {line}")
+    unchecked = sum(i is not None for i in unchecked_intents)
+    unchecked_confirm = unchecked_intents.count("confirm")
+    print(
+        f"without the confidence check: {unchecked}/{others} taken for an answer, {unchecked_confirm} as 'confirm'"
+    )
     assert accepted_wrong == 0
     assert accepted_right >= 0.9 * answers
     assert len(slipped) <= 0.15 * others
+    assert not any("(confirm," in line for line in slipped)
+    assert unchecked > len(slipped)  # the check is what keeps other speech out
