@@ -57,6 +57,7 @@ def _extra_registrations() -> None:
         "orchestrator.cli.serve_cmds",
         "orchestrator.cli.toolkit_cmds",
         "orchestrator.cli.admin_cmds",
+        "orchestrator.cli.users_cmds",
         "orchestrator.cli.demo_cmds",
     ):
         try:
