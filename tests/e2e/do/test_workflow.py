@@ -126,3 +126,48 @@ def test_a_post_whose_outcome_is_unknown_is_adopted_by_verify_not_repeated(
     run.assert_step("post", "done", adopted=True)
     [credit] = credits(portal, values["reference"])
     assert run.outputs["txn_no"] == credit["txn_no"]
+
+
+TERMINAL_WORKFLOW = """\
+name: key-clearing-payment
+inputs:
+  reference: {type: string}
+  amount: {type: decimal}
+steps:
+  - id: key
+    uses: do.terminal.submit_payment
+    platform: terminal
+    with:
+      reference: ${{ inputs.reference }}
+      payer_account: "6222020200112233"
+      payer_name: 张三
+      payee_account: "6217000010001234"
+      payee_name: 李四贸易有限公司
+      payee_bank_code: "102100099996"
+      amount: ${{ inputs.amount }}
+      purpose: 货款
+outputs:
+  serial_no: ${{ steps.key.serial_no }}
+"""
+
+
+def test_the_engine_keys_a_payment_into_the_terminal(
+    tmp_path: Path, xvfb_display: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from examples.platforms.launch import run_platform
+    from examples.platforms.terminal.store import TerminalStore
+
+    monkeypatch.setenv("DISPLAY", xvfb_display)  # the runner's desktop service uses $DISPLAY
+    (tmp_path / "key-payment.yaml").write_text(TERMINAL_WORKFLOW, encoding="utf-8")
+    reference = f"WT{uuid.uuid4().hex[:10].upper()}"
+    with (
+        run_platform("terminal", data_dir=tmp_path / "terminal", display=xvfb_display) as terminal,
+        WorkflowRunner(
+            tmp_path, platforms={"terminal": {}}, secrets={"terminal_password": "clerk-pass"}
+        ) as runner,
+    ):
+        run = runner.run(tmp_path / "key-payment.yaml", {"reference": reference, "amount": "300.00"})
+        run.assert_done()
+        [payment] = TerminalStore(terminal.store_path).find(reference)
+    assert run.outputs["serial_no"] == payment.serial_no
+    assert payment.payee_name == "李四贸易有限公司"
