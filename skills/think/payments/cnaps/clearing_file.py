@@ -56,9 +56,11 @@ COLUMNS = (
 )
 SETTLED = frozenset({"PR02", "PR04", "PR05"})
 REJECTED = frozenset({"PR09"})
-_BANK = re.compile(r"^\d{12,14}$")
-_STATUS = re.compile(r"^PR\d{2}$")
-_AMOUNT = re.compile(r"^\d{1,18}(\.\d{1,2})?$")
+_BANK = re.compile(r"^\d{12,14}$", re.ASCII)
+_STATUS = re.compile(r"^PR\d{2}$", re.ASCII)
+_AMOUNT = re.compile(r"^\d{1,18}(\.\d{1,2})?$", re.ASCII)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_COUNT = re.compile(r"^\d{1,9}$", re.ASCII)
 _LIMITS = {
     "message_id": 35,
     "transaction_id": 35,
@@ -96,7 +98,12 @@ def read_clearing_file(text: str | bytes) -> ClearingResult:
             raise MessageFormatError(
                 f"the clearing file is not UTF-8 (byte {exc.start})", SourceLocation(line=1)
             ) from exc
-    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"), newline="")))
+    try:
+        rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"), newline="")))
+    except csv.Error as exc:  # e.g. a NUL character, or an unclosed quote at the end of the file
+        raise MessageFormatError(
+            f"the clearing file is not valid CSV: {exc}", SourceLocation(line=1)
+        ) from exc
     if not rows or tuple(cell.strip() for cell in rows[0]) != COLUMNS:
         found = ",".join(rows[0])[:80] if rows else "an empty file"
         raise MessageFormatError(
@@ -126,7 +133,7 @@ def read_clearing_file(text: str | bytes) -> ClearingResult:
 def _check_total(row: tuple[int, list[str]], count: int, total: Decimal) -> None:
     line, cells = row
     where = SourceLocation(line=line, tag="TOTAL")
-    if len(cells) != 3 or not cells[1].isdigit() or not _AMOUNT.match(cells[2]):
+    if len(cells) != 3 or not _COUNT.match(cells[1]) or not _AMOUNT.match(cells[2]):
         raise MessageFormatError(
             f"the TOTAL line must be TOTAL,<count>,<sum>, found {','.join(cells)!r}", where
         )
@@ -148,6 +155,9 @@ def _entry(line: int, row: list[str]) -> ClearingEntry:
             f"{column} {cells[column]!r}: {reason}", SourceLocation(line=line, tag=column)
         )
 
+    for column, value in cells.items():
+        if _CONTROL.search(value):
+            raise fail(column, "contains a control character")
     for column, limit in _LIMITS.items():
         if len(cells[column]) > limit:
             raise fail(column, f"at most {limit} characters")

@@ -30,7 +30,7 @@ def read_cnaps(text: str | bytes) -> PaymentMessage:
         MessageFormatError: header layout, XML, field rules or controls violated (located).
     """
     if isinstance(text, bytes):
-        text = text.decode("utf-8-sig", errors="strict") if _is_utf8(text) else text.decode("gb18030")
+        text = _decode(text)
     header, xml_text, first_line = split_transport(text)
     root = parse_xml(xml_text)
     document = find_document(root)
@@ -67,12 +67,14 @@ def read_cnaps(text: str | bytes) -> PaymentMessage:
     return message
 
 
-def _is_utf8(data: bytes) -> bool:
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
+def _decode(data: bytes) -> str:
+    """UTF-8 (the CNAPS2 standard); GB18030 from legacy front-ends is accepted as a fallback."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise MessageFormatError("the message is neither UTF-8 nor GB18030 text", SourceLocation(line=1))
 
 
 def write_cnaps(message: PaymentMessage) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from skills.think.payments.iso.xmlnav import Node
 
-BANK_CODE = re.compile(r"^\d{12,14}$")
+BANK_CODE = re.compile(r"^\d{12,14}$", re.ASCII)
 """A CNAPS bank code (行号): 12 digits (14 in header version 02). The check digit is checked elsewhere."""
 
 
@@ -91,7 +91,7 @@ BEPS121_GROUP = (
     _rule("CreDtTm", "报文发送时间"),
     _rule("InstgPty/InstgDrctPty", "发起直接参与机构", pattern=BANK_CODE),
     _rule("InstdPty/InstdDrctPty", "接收直接参与机构", pattern=BANK_CODE),
-    _rule("NbOfTxs", "明细业务总笔数", pattern=re.compile(r"^\d{1,15}$")),
+    _rule("NbOfTxs", "明细业务总笔数", pattern=re.compile(r"^\d{1,15}$", re.ASCII)),
     _rule("CtrlSum", "明细业务总金额"),
     _rule("SysCd", "系统编号", values=("BEPS",)),
     _rule("Rmk", "备注", mandatory=False, max_length=256),
@@ -100,10 +100,10 @@ BEPS121_PROCESSING = (
     _rule("PrcSts", "处理状态", max_length=4),
     _rule("PrcCd", "处理码", max_length=8),
     _rule("RjctInf", "拒绝信息", mandatory=False, max_length=105),
-    _rule("NetgRnd", "轧差场次", mandatory=False, pattern=re.compile(r"^\d{1,2}$")),
+    _rule("NetgRnd", "轧差场次", mandatory=False, pattern=re.compile(r"^\d{1,2}$", re.ASCII)),
 )
 BEPS121_TRANSACTION = (
-    _rule("TxId", "交易标识号", pattern=re.compile(r"^\d{1,16}$")),
+    _rule("TxId", "交易标识号", pattern=re.compile(r"^\d{1,16}$", re.ASCII)),
     _rule("Dbtr/Nm", "付款人名称", max_length=60),
     _rule("Dbtr/PstlAdr/AdrLine", "付款人地址", mandatory=False, max_length=70),
     _rule("DbtrAcct/Id/Othr/Id", "付款人账号", max_length=32),

@@ -9,6 +9,8 @@ variant's ``UndrlygCstmrCdtTrf`` becomes ``underlying``.
 
 from __future__ import annotations
 
+import re
+
 from skills.think.payments.iso.parties import read_agent, read_party
 from skills.think.payments.iso.xmlnav import Node
 from skills.think.payments.model import (
@@ -52,7 +54,7 @@ def read_transactions(
     if not transactions:
         raise body.fail("the message holds no CdtTrfTxInf transaction")
     declared = group.text("NbOfTxs")
-    if declared is not None and declared.isdigit() and int(declared) != len(transactions):
+    if declared is not None and re.fullmatch(r"[0-9]{1,15}", declared) and int(declared) != len(transactions):
         raise group.required("NbOfTxs").fail(
             f"NbOfTxs says {declared} but the message holds {len(transactions)} transactions"
         )

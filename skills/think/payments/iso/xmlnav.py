@@ -8,6 +8,7 @@ document read without a bundled XSD still fails with a located reason.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
@@ -17,6 +18,9 @@ from skills.think.payments.currency import decimals_problem, to_minor_units
 from skills.think.payments.errors import MessageFormatError
 from skills.think.payments.model import Amount
 from skills.think.payments.safe_xml import element_path, local_name, located
+
+_DECIMAL = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$")
+"""xs:decimal as ISO 20022 amounts use it: no exponent (and at most 18 digits, checked beside it)."""
 
 
 def _wild(path: str) -> str:
@@ -91,13 +95,14 @@ class Node:
         value = node.text() if node else None
         if value is None or node is None:
             return None
+        if not _DECIMAL.match(value) or sum(c.isdigit() for c in value) > 18:
+            raise node.fail(
+                f"{value!r} is not a decimal number (digits, one optional '.', at most 18 digits)"
+            )
         try:
-            number = Decimal(value)
-        except InvalidOperation as exc:
+            return Decimal(value)
+        except InvalidOperation as exc:  # pragma: no cover - the pattern admits only plain decimals
             raise node.fail(f"{value!r} is not a decimal number") from exc
-        if not number.is_finite():
-            raise node.fail(f"{value!r} is not a finite number")
-        return number
 
     def amount(self, path: str | None = None) -> Amount | None:
         """An ``ActiveCurrencyAndAmount`` (value with a ``Ccy`` attribute) at ``path``."""

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from skills.think.payments.mt.reader import Slot
 
 STP_TAGS = frozenset({"50A", "50F", "50K", "52A", "53A", "53B", "54A", "56A", "57A", "59", "59A", "59F"})
-_13C = re.compile(r"^/[A-Z0-9]{1,8}/(\d{2})(\d{2})[+-](\d{2})(\d{2})$")
+_13C = re.compile(r"^/[A-Z0-9]{1,8}/([0-9]{2})([0-9]{2})[+-]([0-9]{2})([0-9]{2})$")
 _72_FIRST = re.compile(r"^/[A-Z0-9]{1,8}/")
 _72_NEXT = re.compile(r"^(//|/[A-Z0-9]{1,8}/)")
 _77B = re.compile(r"^/([A-Z0-9]{1,8})/([A-Z]{2})?//(.*)$")

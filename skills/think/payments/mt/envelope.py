@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from skills.think.payments.errors import MessageFormatError, SourceLocation
 
 LT_ADDRESS = r"[A-Z0-9]{4}[A-Z]{2}[A-Z0-9]{6}"
-_BLOCK1 = re.compile(rf"^([FAL])(01|21)({LT_ADDRESS})(\d{{4}})(\d{{6}})$")
-_BLOCK2_INPUT = re.compile(rf"^I(\d{{3}})({LT_ADDRESS})([NUS])?(\d)?(\d{{3}})?$")
+_BLOCK1 = re.compile(rf"^([FAL])(01|21)({LT_ADDRESS})([0-9]{{4}})([0-9]{{6}})$")
+_BLOCK2_INPUT = re.compile(rf"^I([0-9]{{3}})({LT_ADDRESS})([NUS])?([0-9])?([0-9]{{3}})?$")
 _BLOCK2_OUTPUT = re.compile(
-    rf"^O(\d{{3}})(\d{{4}})(\d{{6}})({LT_ADDRESS})(\d{{4}})(\d{{6}})(\d{{6}})(\d{{4}})([NUS])?$"
+    rf"^O([0-9]{{3}})([0-9]{{4}})([0-9]{{6}})({LT_ADDRESS})([0-9]{{4}})([0-9]{{6}})([0-9]{{6}})([0-9]{{4}})([NUS])?$"
 )
-_FIELD_LINE = re.compile(r"^:(\d{2}[A-Z]?):(.*)$")
+_FIELD_LINE = re.compile(r"^:([0-9]{2}[A-Z]?):(.*)$")
 _NESTED_ITEM = re.compile(r"\{([A-Za-z0-9]{1,3}):([^{}]*)\}")
 UETR = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 
@@ -386,7 +386,7 @@ def _user_header(envelope: Envelope, items: list[tuple[str, str]]) -> None:
             )
         if tag == "108" and not (0 < len(value) <= 16):
             raise MessageFormatError(f"{{108:}} (MUR) must be 1 to 16 characters, found {value!r}", where)
-        if tag == "111" and not re.fullmatch(r"\d{3}", value):
+        if tag == "111" and not re.fullmatch(r"[0-9]{3}", value):
             raise MessageFormatError(f"{{111:}} (service type) must be 3 digits, found {value!r}", where)
         envelope.user_header[tag] = value
 

@@ -160,7 +160,7 @@ def _read_numbered_lines(field: MtField, body: list[str], party: Party, offset: 
 
 def _birth_date(field: MtField, text: str, offset: int) -> date:
     problem = fail(field, f"line 4/ must be a birth date YYYYMMDD, found {text!r}", offset)
-    if not re.fullmatch(r"\d{8}", text):
+    if not re.fullmatch(r"[0-9]{8}", text):
         raise problem
     try:
         return date(int(text[0:4]), int(text[4:6]), int(text[6:8]))

@@ -257,3 +257,25 @@ def test_clearing_file_errors_name_line_and_column(old: str, new: str, line: int
         read_clearing_file(CLEARING.replace(old, new, 1))
     assert fragment in caught.value.reason
     assert caught.value.location.line == line
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        (CLEARING.replace("张三", "张\x00三"), "contains a control character"),
+        (CLEARING.replace("TOTAL,4,", "TOTAL,²,"), "the TOTAL line must be TOTAL,<count>,<sum>"),
+        (CLEARING.replace(",CNY,100.00,", ",CNY,١٠٠.00,"), "must be a decimal with at most 2 places"),
+    ],
+    ids=["nul", "superscript-count", "arabic-digits"],
+)
+def test_clearing_file_odd_characters_are_refused(text: str, fragment: str) -> None:
+    with pytest.raises(MessageFormatError, match=fragment):
+        read_clearing_file(text)
+
+
+def test_non_utf8_cnaps_bytes_are_refused_cleanly() -> None:
+    with pytest.raises(MessageFormatError):
+        read_cnaps(b"{H:02" + b"\xff\xfe\x81" * 50)
+    legacy = read_cnaps(BEPS.encode("gb18030"))  # legacy front-ends: GB18030 is accepted
+    assert legacy.payments[1].creditor is not None
+    assert legacy.payments[1].creditor.name == "李四贸易有限公司"

@@ -146,3 +146,36 @@ def test_cnaps_reader_fuzz(data: st.DataObject) -> None:
     text = data.draw(mutated(CNAPS_SAMPLES, _XML_ELEMENT))
     _survives(read_cnaps, text)
     _survives(lambda t: read_cnaps(t.encode("utf-8")), text)
+
+
+def _all_samples_as_bytes() -> list[bytes]:
+    texts = _mt_samples() + _xml_samples() + CNAPS_SAMPLES
+    texts.append(local("clearing_result_20250310.csv").read_text(encoding="utf-8"))
+    return [text.encode("utf-8") for text in texts]
+
+
+@st.composite
+def mutated_bytes(draw: st.DrawFn) -> bytes:
+    data = bytearray(draw(st.sampled_from(_all_samples_as_bytes())))
+    for _ in range(draw(st.integers(1, 6))):
+        if not data:
+            break
+        at = draw(st.integers(0, len(data) - 1))
+        operation = draw(st.sampled_from(["delete", "flip", "truncate", "insert"]))
+        if operation == "delete":
+            del data[at : at + draw(st.integers(1, 8))]
+        elif operation == "flip":
+            data[at] = draw(st.integers(0, 255))
+        elif operation == "truncate":
+            del data[at:]
+        else:
+            data[at:at] = draw(st.binary(min_size=1, max_size=8))
+    return bytes(data)
+
+
+@pytest.mark.timeout(180)
+@FUZZ
+@given(data=mutated_bytes())
+def test_format_detection_fuzz_on_raw_bytes(data: bytes) -> None:
+    """Any bytes - invalid UTF-8, NUL, stray BOMs - end in a model or a MessageFormatError."""
+    _survives(parse_message, data)

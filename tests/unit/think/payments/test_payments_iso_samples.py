@@ -151,3 +151,14 @@ def test_schema_violations_are_located() -> None:
     assert unvalidated.schema_validated is False
     with pytest.raises(MessageFormatError, match="'12,5' is not a decimal number"):
         read_iso(text.replace('Ccy="SGD">500000<', 'Ccy="SGD">12,5<'), validate=False)
+
+
+@pytest.mark.parametrize("amount", ["1E+30", "1e5", "1234567890123456789", "١٠٠"])
+def test_amounts_without_a_schema_are_still_checked(amount: str) -> None:
+    text = shared("iso20022/prowide-iso20022/pacs.008.001.07.xml").read_text()  # no bundled XSD for .07
+    broken = re.sub(r"(<IntrBkSttlmAmt Ccy='USD'>)[^<]*", rf"\g<1>{amount}", text, count=1)
+    assert broken != text
+    with pytest.raises(MessageFormatError, match="is not a decimal number") as caught:
+        read_iso(broken)
+    assert caught.value.location.xpath is not None
+    assert caught.value.location.xpath.endswith("IntrBkSttlmAmt")
