@@ -151,23 +151,42 @@ outputs:
 """
 
 
-def test_the_engine_keys_a_payment_into_the_terminal(
-    tmp_path: Path, xvfb_display: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def run_terminal_workflow(
+    tmp_path: Path, display: str, platform_config: dict[str, Any]
+) -> tuple[Any, list[Any], str]:
     from examples.platforms.launch import run_platform
     from examples.platforms.terminal.store import TerminalStore
 
-    monkeypatch.setenv("DISPLAY", xvfb_display)  # the runner's desktop service uses $DISPLAY
     (tmp_path / "key-payment.yaml").write_text(TERMINAL_WORKFLOW, encoding="utf-8")
     reference = f"WT{uuid.uuid4().hex[:10].upper()}"
     with (
-        run_platform("terminal", data_dir=tmp_path / "terminal", display=xvfb_display) as terminal,
+        run_platform("terminal", data_dir=tmp_path / "terminal", display=display) as terminal,
         WorkflowRunner(
-            tmp_path, platforms={"terminal": {}}, secrets={"terminal_password": "clerk-pass"}
+            tmp_path, platforms={"terminal": platform_config}, secrets={"terminal_password": "clerk-pass"}
         ) as runner,
     ):
         run = runner.run(tmp_path / "key-payment.yaml", {"reference": reference, "amount": "300.00"})
-        run.assert_done()
-        [payment] = TerminalStore(terminal.store_path).find(reference)
+        return run, TerminalStore(terminal.store_path).find(reference), reference
+
+
+def test_the_engine_keys_a_payment_into_the_terminal(
+    tmp_path: Path, xvfb_display: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DISPLAY", xvfb_display)  # the runner's desktop service uses $DISPLAY
+    run, [payment], _ = run_terminal_workflow(tmp_path, xvfb_display, {})
+    run.assert_done()
+    run.assert_step("key", "done", attempts=1, adopted=False)
     assert run.outputs["serial_no"] == payment.serial_no
     assert payment.payee_name == "李四贸易有限公司"
+
+
+def test_a_terminal_payment_whose_status_is_unreadable_is_adopted_by_verify(
+    tmp_path: Path, xvfb_display: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DISPLAY", xvfb_display)
+    # The status line is looked for in the wrong place (say the terminal moved it): the payment
+    # goes in, the skill cannot tell, and the engine's verify finds it by the on-screen lookup.
+    run, payments, _ = run_terminal_workflow(tmp_path, xvfb_display, {"layout": {"status_line": [450, 25]}})
+    run.assert_done()
+    run.assert_step("key", "done", adopted=True)
+    assert [p.serial_no for p in payments] == [run.outputs["serial_no"]]
