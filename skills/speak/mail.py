@@ -56,10 +56,13 @@ class SmtpSettings:
         unknown = sorted(set(cleaned) - known)
         if unknown:
             raise BusinessError(
-                f"unknown SMTP settings {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+                f"unknown SMTP settings {', '.join(unknown)}; known: {', '.join(sorted(known))}",
+                code="bad_smtp_settings",
             )
         if cleaned.get("tls", "none") not in ("none", "starttls", "ssl"):
-            raise BusinessError(f"SMTP tls must be none, starttls or ssl, got {cleaned['tls']!r}")
+            raise BusinessError(
+                f"SMTP tls must be none, starttls or ssl, got {cleaned['tls']!r}", code="bad_smtp_settings"
+            )
         return cls(**cleaned)
 
     def merged(self, overrides: Mapping[str, Any]) -> SmtpSettings:
@@ -147,12 +150,18 @@ def send_email(
         TechnicalError: ``applied=False`` when nothing was sent, ``None`` when it is unknown.
     """
     if not settings.sender:
-        raise BusinessError("no sender address: set services.smtp.sender or the step's smtp.sender")
+        raise BusinessError(
+            "no sender address: set services.smtp.sender or the step's smtp.sender", code="no_sender"
+        )
     client = _connect(settings, password)
     try:
         refused = client.send_message(message, from_addr=settings.sender, to_addrs=list(recipients))
     except smtplib.SMTPRecipientsRefused as exc:
         details = "; ".join(f"{who}: {code} {text!r}" for who, (code, text) in exc.recipients.items())
+        if all(400 <= code < 500 for code, _ in exc.recipients.values()):
+            raise TechnicalError(
+                f"the mail server deferred every recipient ({details})", applied=False
+            ) from exc
         raise BusinessError(
             f"the mail server refused every recipient ({details})", code="recipients_refused"
         ) from exc

@@ -105,8 +105,20 @@ def test_refused_recipients(smtp_server: Any, tmp_path: Path) -> None:
     with pytest.raises(BusinessError, match="refused every recipient") as refused:
         _send({**EMAIL, "to": ["refuse@bank.example"], "smtp": smtp}, tmp_path, key="k2")
     assert refused.value.code == "recipients_refused"
-    with pytest.raises(BusinessError, match="refused every recipient"):
+    with pytest.raises(TechnicalError, match="deferred every recipient") as deferred:
         _send({**EMAIL, "to": ["later@bank.example"], "smtp": smtp}, tmp_path, key="k3")
+    assert deferred.value.applied is False
+    assert len(smtp_server.handler.messages) == 1  # only the partly refused message got through
+
+
+def test_missing_sender_and_bad_settings(smtp_server: Any, tmp_path: Path) -> None:
+    with pytest.raises(BusinessError, match="no sender address") as no_sender:
+        _send({**EMAIL, "smtp": {"host": smtp_server.host, "port": smtp_server.port}}, tmp_path)
+    assert no_sender.value.code == "no_sender"
+    pool = service_pool([smtp_mailer], {"smtp": {"hostname": "x"}})
+    with pytest.raises(BusinessError, match="unknown SMTP settings hostname") as bad:
+        _send(EMAIL, tmp_path, services=pool)
+    assert bad.value.code == "bad_smtp_settings"
 
 
 def test_email_needs_recipients_subject_and_body() -> None:
