@@ -145,10 +145,25 @@ def check_field(field: MtField, fmt: FieldFormat) -> tuple[str | None, list[str]
         )
     for index, line in enumerate(body):
         if fmt.body and not matches(fmt.body, line):
+            if fmt.body in _AMOUNT_PREFIX:
+                _explain_amount_line(field, line, _AMOUNT_PREFIX[fmt.body], body_offset + index)
             raise fail(
                 field, f"{line!r} does not match the {fmt.name} format {fmt.body}", body_offset + index
             )
     return party, body
+
+
+_AMOUNT_PREFIX = {"6!n3!a15d": "6!n3!a", "3!a15d": "3!a"}
+_AMOUNT_MESSAGE = "must be digits with one decimal comma (e.g. 1000, or 1000,50), at most 15 characters"
+
+
+def _explain_amount_line(field: MtField, line: str, prefix: str, offset: int) -> None:
+    """Say which part of a date/currency/amount line is wrong (raises when it can tell)."""
+    size = 9 if prefix == "6!n3!a" else 3
+    if not matches(prefix, line[:size]):
+        what = "a date YYMMDD and a 3-letter currency code" if size == 9 else "a 3-letter currency code"
+        raise fail(field, f"{line[:size]!r} must be {what}", offset)
+    raise fail(field, f"amount {line[size:]!r} {_AMOUNT_MESSAGE}", offset)
 
 
 def parse_date(field: MtField, text: str) -> date:
@@ -164,11 +179,7 @@ def parse_amount(field: MtField, currency: str, text: str, max_length: int = 15)
     """A SWIFT decimal amount: digits, one mandatory comma, at most the currency's minor units."""
     match = _AMOUNT.match(text)
     if not match or len(text) > max_length:
-        raise fail(
-            field,
-            f"amount {text!r} must be digits with one decimal comma (e.g. 1000, or 1000,50), "
-            f"at most {max_length} characters",
-        )
+        raise fail(field, f"amount {text!r} {_AMOUNT_MESSAGE}")
     value = Decimal(f"{match.group(1)}.{match.group(2) or '0'}")
     problem = decimals_problem(currency, value)
     if problem:

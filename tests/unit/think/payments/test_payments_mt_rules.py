@@ -37,7 +37,20 @@ def test_the_base_messages_are_valid() -> None:
 
 CASES = [
     ("32A date", (":32A:250310", ":32A:251310"), 4, "32A", "is not a valid date YYMMDD"),
-    ("32A dot decimal", ("EUR1000,50", "EUR1000.50"), 4, "32A", "does not match"),
+    (
+        "32A dot decimal",
+        ("EUR1000,50", "EUR1000.50"),
+        4,
+        "32A",
+        "amount '1000.50' must be digits with one decimal comma",
+    ),
+    (
+        "32A currency",
+        ("EUR1000,50", "eur1000,50"),
+        4,
+        "32A",
+        "'250310eur' must be a date YYMMDD and a 3-letter currency code",
+    ),
     ("32A no comma", ("EUR1000,50", "EUR1000"), 4, "32A", "must be digits with one decimal comma"),
     ("32A JPY decimals", ("EUR1000,50", "JPY1000,5"), 4, "32A", "JPY allows 0 decimal places"),
     ("32A unknown currency", ("EUR1000,50", "ABC1000,50"), 4, "32A", "is not an ISO 4217 code"),
