@@ -53,9 +53,12 @@ def write_text_within(path: str, root: str | os.PathLike[str], text: str) -> Pat
     target = resolve_within(path, root)
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    # mkstemp creates 0600; keep the mode of the file being replaced, else rw-r--r-- for the gateway.
+    mode = target.stat().st_mode & 0o777 if target.exists() else 0o644
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
             stream.write(text)
+        os.chmod(temporary, mode)
         os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import stat
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -120,6 +121,7 @@ def test_build_pacs008_writes_a_valid_file_idempotently(inbox: Path) -> None:
     assert second.sha256 == first.sha256  # type: ignore[union-attr]
     assert read_iso(data).payments[0].settlement_amount.value == Decimal("500000.00")
     assert not list((inbox / "out").glob(".*tmp"))  # the atomic write left no temporary file
+    assert stat.S_IMODE(written.stat().st_mode) == 0o644  # readable by the gateway that sends it
     with pytest.raises(BusinessError) as caught:
         run_skill(build_pacs008_file, {**params, "output_path": "../escape.xml"}, work_dir=inbox)
     assert caught.value.code == "path_outside_root"
