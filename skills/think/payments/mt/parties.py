@@ -201,9 +201,8 @@ def write_agent(base: str, agent: Agent, options: str) -> tuple[str, list[str]]:
 def write_customer(base: str, party: Party, options: str) -> tuple[str, list[str]]:
     """(tag, lines) for 50a (options ``AFK``) or 59a (options ``AF`` plus the letterless option)."""
     account_line = [f"/{party.account.id}"] if party.account else []
-    structured = bool(
-        party.town or party.country or party.date_of_birth or party.place_of_birth or party.identifiers
-    )
+    real_ids = [item for item in party.identifiers if item.value != "NOTPROVIDED"]
+    structured = bool(party.town or party.country or party.date_of_birth or party.place_of_birth or real_ids)
     if party.bic and not party.name and "A" in options:
         return f"{base}A", [*account_line, party.bic]
     if structured or (party.name and len(party.name) > 35) or any(len(a) > 35 for a in party.address_lines):
@@ -214,13 +213,18 @@ def write_customer(base: str, party: Party, options: str) -> tuple[str, list[str
 
 def _numbered_lines(base: str, party: Party, account_line: list[str]) -> list[str]:
     lines = list(account_line)
-    identifiers = list(party.identifiers)
+    # "NOTPROVIDED" is the CBPR+ placeholder for an absent id: nothing to carry.
+    identifiers = [item for item in party.identifiers if item.value != "NOTPROVIDED"]
     if not lines:
         for item in identifiers:
             if item.scheme not in ("CUST", "NIDN") and item.scheme and item.issuer:
                 lines.append(f"{item.scheme}/{item.issuer}/{item.value}")
                 identifiers.remove(item)
                 break
+    if not lines and base == "50":
+        lines.append(
+            "/NOTPROVIDED"
+        )  # 50F needs a party identifier line; CBPR+ writes this when there is none
     lines += [f"1/{chunk}" for chunk in textwrap.wrap(party.name or "", 33)]
     lines += [f"2/{chunk}" for address in party.address_lines for chunk in textwrap.wrap(address, 33)]
     if party.country:

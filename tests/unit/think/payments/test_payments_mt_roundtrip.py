@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -122,3 +123,44 @@ def test_writer_refuses_what_mt_cannot_carry() -> None:
         write_mt(payment)
     with pytest.raises(MessageBuildError, match="supported are MT103"):
         write_mt(_cny_payment(), "MT910")
+
+
+_CREDIT_TRANSFER_DOCUMENT = re.compile(r"""<(\w+:)?Document[^>]*xmlns(:\w+)?=["'][^"']*pacs\.00[89]\.001""")
+
+
+def _mx_credit_transfers() -> list[Path]:
+    from payments_testdata import SHARED_DATA, shared_available
+
+    if not shared_available():
+        return []
+    found = []
+    for path in sorted((SHARED_DATA / "iso20022").rglob("*.xml")):
+        text = path.read_text(encoding="utf-8")
+        if _CREDIT_TRANSFER_DOCUMENT.search(text) and "CURRENT_TIME" not in text and "<![CDATA[" not in text:
+            found.append(path)  # (the prowide pacs.002 samples quote a pacs.009 inside CDATA)
+    return found
+
+
+@pytest.mark.parametrize("path", _mx_credit_transfers(), ids=lambda p: p.name)
+def test_mx_credit_transfers_convert_to_valid_mt(path: Path) -> None:
+    from skills.think.payments import read_iso
+
+    message = read_iso(path.read_bytes())
+    for payment in message.payments:
+        kind = (
+            "MT103"
+            if payment.message_type.startswith("pacs.008")
+            else "MT202COV"
+            if payment.underlying
+            else "MT202"
+        )
+        back = read_mt(write_mt(payment, kind)).payments[0]  # write_mt re-reads: the text is valid FIN
+        assert back.settlement_amount == payment.settlement_amount
+        assert back.value_date == payment.value_date
+        assert back.references.uetr == payment.references.uetr
+        assert back.references.end_to_end_id == (
+            payment.references.end_to_end_id if kind == "MT103" else back.references.related_reference
+        )
+        if payment.creditor_agent is not None and payment.creditor_agent.bic:
+            assert back.creditor_agent is not None
+            assert back.creditor_agent.bic == payment.creditor_agent.bic  # option A carries the BIC only
