@@ -1,7 +1,7 @@
 """English speech recognition with pocketsphinx and the en-us model shipped in its wheel.
 
 Grammar mode is what confirmation calls use, and its decoder is tuned against what failed here
-(see docs/speech.md, "Why the grammar decoder is configured this way"):
+(see docs/speech.md, "Why the grammar decoder is configured the way it is"):
 
 * ``fsgusefiller=False``: with silence/noise fillers allowed at every grammar state, a filler
   loop on the state after "yes I confirm" swallowed the rest of "yes I confirm the payment of
@@ -26,7 +26,7 @@ answer, and dropped: it turned "sorry I did not hear you" into "yes I confirm". 
 than every expected phrase is rejected and goes to a person unless the grammar covers it.
 
 Free mode uses the packaged n-gram language model with the default settings; on synthetic
-speech its word error rate is 0.83-0.93, so it is only a fallback for logging.
+speech its word error rate is 0.78-0.93, so it is only a fallback for logging.
 """
 
 from __future__ import annotations
