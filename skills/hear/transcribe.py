@@ -102,9 +102,9 @@ def transcribe(ctx: SkillContext, params: TranscribeParams) -> TranscribeResult:
     audio = load_pcm(audio_path)
     recognizer: SpeechRecognizer = ctx.service("speech_recognizer")
     transcript = recognizer.transcribe(audio, language=params.language, grammar=grammar)
-    text, rejected = transcript.text, ""
+    text, rejected, words = transcript.text, "", transcript.words
     if transcript.confidence is not None and transcript.confidence < params.min_confidence:
-        text, rejected = "", transcript.text
+        text, rejected, words = "", transcript.text, ()
     decision = decide_answer(text, answers, params.min_coverage)
     ctx.log(
         "transcribed", text=text, rejected=rejected, intent=decision.intent, confidence=transcript.confidence
@@ -130,5 +130,5 @@ def transcribe(ctx: SkillContext, params: TranscribeParams) -> TranscribeResult:
         coverage=round(best.coverage, 3) if best else 0.0,
         ambiguous_with=[m.answer.phrase for m in decision.ambiguous_with],
         duration_seconds=round(audio.duration_seconds, 3),
-        words=[HeardWordModel(word=w.word, start=w.start, end=w.end) for w in transcript.words],
+        words=[HeardWordModel(word=w.word, start=w.start, end=w.end) for w in words],
     )

@@ -69,6 +69,7 @@ def test_other_speech_forced_onto_a_phrase_is_rejected(recognizer_pool: object, 
     assert result.confidence is not None
     assert result.confidence < 0.5
     assert result.text == ""
+    assert result.words == []
     assert result.intent is None
     accepted_anyway = _hear(
         recognizer_pool, speak_wav("what is this about"), intents=CONFIRMATION_INTENTS, min_confidence=0.0
