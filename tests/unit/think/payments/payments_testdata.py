@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -54,3 +55,11 @@ def mt_type_of(path: Path) -> str:
     text = path.read_text(encoding="utf-8", errors="replace")
     marker = text.find("{2:")
     return text[marker + 4 : marker + 7] if marker >= 0 else ""
+
+
+def or_skip(items: list[Any]) -> list[Any]:
+    """``items`` for ``parametrize``, or one skipped case that says why when the shared data is missing."""
+    if items or shared_available():
+        return items
+    reason = f"shared data {SHARED_DATA} is missing (expected beside the repository), so this test cannot run"
+    return [pytest.param(None, id="shared-data-missing", marks=pytest.mark.skip(reason=reason))]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 import xmlschema
@@ -22,6 +21,7 @@ from skills.think.payments import (
     read_mt,
 )
 from skills.think.payments.iso.codes import status_reason_codes
+from skills.think.payments.iso.schemas import XSD_DIR
 from skills.think.payments.model import (
     Account,
     Agent,
@@ -34,7 +34,7 @@ from skills.think.payments.model import (
     References,
 )
 
-XSD = Path(__file__).resolve().parents[4] / "skills/think/payments/xsd"
+XSD = XSD_DIR
 NS8 = {"p": "urn:iso:std:iso:20022:tech:xsd:pacs.008.001.08"}
 NS2 = {"p": "urn:iso:std:iso:20022:tech:xsd:pacs.002.001.10"}
 

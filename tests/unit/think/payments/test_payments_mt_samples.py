@@ -12,7 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from payments_testdata import indexed_mt_files, mt_type_of, shared
+from payments_testdata import indexed_mt_files, mt_type_of, or_skip, shared
 
 from skills.think.payments import MessageFormatError, read_mt
 
@@ -121,7 +121,7 @@ def test_the_sample_set_is_complete() -> None:
     assert set(BATCHES) <= named
 
 
-@pytest.mark.parametrize("path", _payment_files(), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", or_skip(_payment_files()), ids=lambda p: p.name)
 def test_every_mt103_and_mt202_sample_is_read_or_rejected_precisely(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     if path.name in REJECTED:
@@ -155,7 +155,7 @@ def test_every_mt103_and_mt202_sample_is_read_or_rejected_precisely(path: Path) 
     assert "32A" in payment.source.positions["settlement_amount"]
 
 
-@pytest.mark.parametrize("path", _other_files(), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", or_skip(_other_files()), ids=lambda p: p.name)
 def test_other_message_types_are_refused_with_the_reason(path: Path) -> None:
     with pytest.raises(MessageFormatError) as caught:
         read_mt(path.read_text(encoding="utf-8"))

@@ -24,8 +24,9 @@ from skills.think.payment_skills import (
     read_reconciliation,
 )
 from skills.think.payments import MessageFormatError, read_iso
+from skills.think.payments.iso.schemas import XSD_DIR
 
-XSD = Path(__file__).resolve().parents[4] / "skills/think/payments/xsd"
+XSD = XSD_DIR
 MT103 = "iso20022/ballerina-swiftmt-to-iso20022/mt-fin/finMessage_535_A_B.fin"
 
 
