@@ -70,6 +70,9 @@ class MessageFormatError(BusinessError):
             },
         )
 
+    def __reduce__(self) -> tuple[type[MessageFormatError], tuple[str, SourceLocation]]:
+        return (type(self), (self.reason, self.location))  # survives pickling with its location
+
     def in_message(self, index: int) -> MessageFormatError:
         """The same error, located in message ``index`` of a batch."""
         loc = self.location

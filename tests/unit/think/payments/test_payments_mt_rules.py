@@ -229,3 +229,17 @@ def test_empty_and_foreign_text_is_refused() -> None:
         read_mt("  \r\n ")
     with pytest.raises(MessageFormatError, match="where a message should start"):
         read_mt("hello")
+
+
+def test_the_error_travels_intact() -> None:
+    import pickle
+
+    with pytest.raises(MessageFormatError) as caught:
+        read_mt(BASE_103.replace(":23B:CRED", ":23B:XXXX"))
+    copy = pickle.loads(pickle.dumps(caught.value))  # noqa: S301 - our own object
+    assert (str(copy), copy.location, copy.code, copy.details) == (
+        str(caught.value),
+        caught.value.location,
+        "malformed_message",
+        {"reason": caught.value.reason, "line": 3, "tag": "23B", "xpath": None, "message_index": None},
+    )
