@@ -106,4 +106,23 @@ def register(app: typer.Typer) -> None:
         for failure in registry.failures:
             err.print(f"plugin failed to load: {failure.plugin}: {failure.reason}", markup=False)
 
+    @skills_app.command("describe")
+    def skills_describe(
+        skill_id: str = typer.Argument(..., help="Skill id (or alias), e.g. do.browser.submit_form."),
+        as_json: bool = typer.Option(False, "--json", help="Print the parameter and result JSON Schemas."),
+    ) -> None:
+        """Describe a skill: inputs and outputs with their descriptions, effect, verify, resources, an example."""
+        from orchestrator.cli.common import CliError
+        from orchestrator.toolkit.skilldocs import describe_json, describe_text
+
+        registry = _registry()
+        spec = registry.get(skill_id)
+        if spec is None:
+            hint = registry.suggest(skill_id)
+            raise CliError(f"unknown skill {skill_id!r}" + (f"; did you mean {hint!r}?" if hint else ""))
+        if as_json:
+            print_json(describe_json(spec, registry))
+        else:
+            out.print(describe_text(spec, registry), markup=False, end="")
+
     app.add_typer(skills_app, name="skills")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
@@ -197,6 +196,3 @@ def _register_docs(app: typer.Typer) -> None:
             err.print(f"warning: {failure}", markup=False)
 
     app.add_typer(docs_app, name="docs")
-
-
-__all__ = ["json", "print_json", "register"]
