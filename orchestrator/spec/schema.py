@@ -46,6 +46,9 @@ def workflow_schema(registry: SkillRegistry) -> dict[str, Any]:
             ref = keys[(spec.params_model, "validation")]["$ref"]
             name = ref.split("/")[-1]
             defs[name] = _allow_expressions(defs[name])
+            if spec.params_model.model_config.get("extra") != "allow":
+                # `rpa validate` refuses unknown arguments; the editor should flag them too
+                defs[name]["additionalProperties"] = False
             conditions.append(
                 {
                     "if": {"properties": {"uses": {"const": spec.id}}, "required": ["uses"]},
