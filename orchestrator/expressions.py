@@ -11,7 +11,10 @@ What an expression may use:
 * the functions in ``FUNCTIONS`` (documented in docs/workflow-language.md) and nothing else:
   no method calls, no comprehensions, no lambdas, no f-strings, no imports.
 
-Evaluation is bounded: expression length, AST size, exponent, string and list sizes.
+Evaluation is bounded: expression length, AST size, exponent, string and list sizes, and the
+size a value would print as (so ``[big] * n`` cannot build a value that ``str``, ``join`` or the
+store would blow up). Parts of an expression that read no data are evaluated once when the
+workflow is validated, so ``'a' * 10**9`` is refused by ``rpa validate`` rather than at run time.
 A value that is exactly one expression (``"${{ inputs.amount }}"``) keeps its type; text with
 expressions inside is rendered as a string.
 """
@@ -19,6 +22,7 @@ expressions inside is rendered as a string.
 from __future__ import annotations
 
 import ast
+import decimal
 import operator
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -40,6 +44,9 @@ MAX_NODES = 400
 MAX_STRING = 100_000
 MAX_ITEMS = 100_000
 MAX_EXPONENT = 100
+MAX_WEIGHT = 1_000_000
+"""Largest printed size (characters, counting shared references each time) of a built list."""
+MAX_INT_DIGITS = 4_300
 ROOT_NAMES = frozenset({"inputs", "steps", "item", "index", "secrets", "env", "run"})
 LITERAL_NAMES = {"true": True, "false": False, "null": None, "True": True, "False": False, "None": None}
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -71,12 +78,73 @@ def _coalesce(*values: Any) -> Any:
     return next((v for v in values if v is not None and v != ""), None)
 
 
+def _weight(value: Any, limit: int) -> int:
+    """Roughly how many characters ``value`` prints as; counting stops once ``limit`` is passed.
+
+    Shared references count every time they appear (``[s] * n`` weighs ``n`` times ``s``), which
+    is what ``str``, ``join`` and JSON encoding would produce.
+    """
+    total = 0
+    pending = [value]
+    while pending and total <= limit:
+        current = pending.pop()
+        if isinstance(current, str):
+            total += len(current) + 2
+        elif isinstance(current, list | tuple):
+            total += 2 + len(current)
+            pending.extend(current)
+        elif isinstance(current, dict):  # plain data only: a SecretsView is never walked
+            total += 2 + 2 * len(current)
+            pending.extend(current.keys())
+            pending.extend(current.values())
+        else:
+            total += 8
+    return total
+
+
+def _str(value: Any) -> str:
+    if isinstance(value, list | tuple | dict) and _weight(value, MAX_STRING) > MAX_STRING:
+        raise ValueError(f"the text of this value would be longer than {MAX_STRING} characters")
+    return str(value)
+
+
+def _int(value: Any, base: int = 10) -> int:
+    if isinstance(value, Decimal) and value.is_finite() and value.adjusted() > MAX_INT_DIGITS:
+        raise ValueError(f"{value} has more than {MAX_INT_DIGITS} digits")
+    if isinstance(value, str) and len(value) > MAX_INT_DIGITS:
+        raise ValueError(f"a number with more than {MAX_INT_DIGITS} digits is not read")
+    return int(value, base) if isinstance(value, str) else int(value)
+
+
+def _sum(values: Any, start: Any = 0) -> Any:
+    if isinstance(start, bool) or not isinstance(start, int | Decimal):
+        raise ValueError("sum adds numbers only")
+    return sum(values, start)
+
+
+def _replace(text: Any, old: Any, new: Any) -> str:
+    text, old, new = str(text), str(old), str(new)
+    count = len(text) + 1 if not old else text.count(old)
+    if len(text) + count * (len(new) - len(old)) > MAX_STRING:
+        raise ValueError(f"result is longer than {MAX_STRING} characters")
+    return text.replace(old, new)
+
+
 def _contains(container: Any, needle: Any) -> bool:
     return needle in container
 
 
 def _join(items: Any, separator: str = ",") -> str:
-    return str(separator).join(str(i) for i in items)
+    separator = str(separator)
+    pieces: list[str] = []
+    total = 0
+    for item in items:
+        piece = _as_text(item)
+        total += len(piece) + len(separator)
+        if total > MAX_STRING + len(separator):
+            raise ValueError(f"result is longer than {MAX_STRING} characters")
+        pieces.append(piece)
+    return separator.join(pieces)
 
 
 def _now(tz: str = "Asia/Shanghai") -> datetime:
@@ -96,18 +164,18 @@ def _get(mapping: Any, key: Any, fallback: Any = None) -> Any:
 
 FUNCTIONS: dict[str, Callable[..., Any]] = {
     "len": len,
-    "str": str,
-    "int": int,
+    "str": _str,
+    "int": _int,
     "decimal": _decimal,
     "round": _round,
     "abs": abs,
     "min": min,
     "max": max,
-    "sum": sum,
+    "sum": _sum,
     "lower": lambda s: str(s).lower(),
     "upper": lambda s: str(s).upper(),
     "strip": lambda s: str(s).strip(),
-    "replace": lambda s, old, new: str(s).replace(str(old), str(new)),
+    "replace": _replace,
     "startswith": lambda s, p: str(s).startswith(str(p)),
     "endswith": lambda s, p: str(s).endswith(str(p)),
     "contains": _contains,
@@ -144,13 +212,33 @@ def _safe_pow(base: Any, exponent: Any) -> Any:
 
 def _safe_mult(a: Any, b: Any) -> Any:
     for seq, count in ((a, b), (b, a)):
-        if isinstance(seq, str | list | tuple) and isinstance(count, int) and len(seq) * count > MAX_STRING:
+        if not isinstance(count, int) or count <= 0:
+            continue
+        if isinstance(seq, str) and len(seq) * count > MAX_STRING:
             raise ValueError(f"result is longer than {MAX_STRING} characters")
+        if isinstance(seq, list | tuple) and (
+            len(seq) * count > MAX_ITEMS or _weight(seq, MAX_WEIGHT) * count > MAX_WEIGHT
+        ):
+            raise ValueError(f"result would be larger than {MAX_WEIGHT} characters of data")
     return operator.mul(a, b)
 
 
 def _safe_add(a: Any, b: Any) -> Any:
+    if isinstance(a, str) and isinstance(b, str) and len(a) + len(b) > MAX_STRING:
+        raise ValueError(f"result is longer than {MAX_STRING} characters")
+    if (
+        isinstance(a, list | tuple)
+        and isinstance(b, list | tuple)
+        and _weight(a, MAX_WEIGHT) + _weight(b, MAX_WEIGHT) > MAX_WEIGHT
+    ):
+        raise ValueError(f"result would be larger than {MAX_WEIGHT} characters of data")
     return _bounded(operator.add(a, b))
+
+
+def _safe_mod(a: Any, b: Any) -> Any:
+    if isinstance(a, str):  # printf-style formatting: widths like '%999999999d' build huge strings
+        raise ValueError("'%' formatting of text is not supported; use join(), str() or format_amount()")
+    return operator.mod(a, b)
 
 
 _OPERATORS: dict[type, Callable[..., Any]] = {
@@ -159,7 +247,7 @@ _OPERATORS: dict[type, Callable[..., Any]] = {
     ast.Mult: _safe_mult,
     ast.Div: operator.truediv,
     ast.FloorDiv: operator.floordiv,
-    ast.Mod: operator.mod,
+    ast.Mod: _safe_mod,
     ast.Pow: _safe_pow,
     ast.Eq: operator.eq,
     ast.NotEq: operator.ne,
@@ -302,6 +390,10 @@ def compile_expression(source: str, offset: int = 0) -> CompiledExpression:
         tree = ast.parse(text, mode="eval")
     except SyntaxError as exc:
         raise ExpressionError(f"cannot parse expression {text!r}: {exc.msg}", source) from None
+    except (ValueError, RecursionError, MemoryError) as exc:  # NUL bytes, parser stack exhausted
+        reason = "it is nested too deeply" if not isinstance(exc, ValueError) else str(exc)
+        raise ExpressionError(f"cannot parse expression: {reason}", source) from None
+    called = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
     for count, node in enumerate(ast.walk(tree), start=1):
         if count > MAX_NODES:
             raise ExpressionError(f"expression has more than {MAX_NODES} parts", source)
@@ -318,7 +410,48 @@ def compile_expression(source: str, offset: int = 0) -> CompiledExpression:
             raise ExpressionError(
                 f"unknown name {node.id!r}; expected one of {', '.join(sorted(ROOT_NAMES))}", source
             )
+        _check_static(node, called, source)
+    _fold_constants(tree.body, source)
     return CompiledExpression(source=text, tree=tree.body, offset=offset)
+
+
+def _check_static(node: ast.AST, called: set[int], source: str) -> None:
+    """Refuse, before any run, what can only fail or escape at run time."""
+    if isinstance(node, ast.Name) and node.id in FUNCTIONS and id(node) not in called:
+        raise ExpressionError(f"function {node.id!r} can only be called, as {node.id}(...)", source)
+    if isinstance(node, ast.keyword) and node.arg is None:
+        raise ExpressionError("'**' arguments are not allowed in an expression", source)
+    if isinstance(node, ast.Attribute) and isinstance(
+        node.value, ast.Constant | ast.List | ast.Tuple | ast.Dict
+    ):
+        raise ExpressionError(f"a literal has no field {node.attr!r} (no methods in expressions)", source)
+    if (
+        isinstance(node, ast.Subscript)
+        and isinstance(node.slice, ast.Constant)
+        and isinstance(node.slice.value, str)
+        and node.slice.value.startswith("_")
+    ):
+        raise ExpressionError(f"access to {node.slice.value!r} is not allowed", source)
+
+
+def _reads_data(node: ast.AST) -> bool:
+    return any(isinstance(n, ast.Name) and n.id in ROOT_NAMES for n in ast.walk(node))
+
+
+def _fold_constants(node: ast.AST, source: str) -> None:
+    """Evaluate, once, every largest part that reads no data: ``'a' * 10**9`` fails at validation."""
+    trivial = ast.Constant | ast.Name | ast.Slice
+    if isinstance(node, ast.expr) and not isinstance(node, trivial) and not _reads_data(node):
+        try:
+            _Sandbox({})._eval(node)
+        except RecursionError:
+            raise ExpressionError("expression is nested too deeply", source) from None
+        except Exception as exc:  # the same message the run would give, but before any run
+            raise ExpressionError(f"{ast.unparse(node)!r} cannot be evaluated: {exc}", source) from None
+        return
+    children = [*node.args, *node.keywords] if isinstance(node, ast.Call) else ast.iter_child_nodes(node)
+    for child in children:
+        _fold_constants(child, source)
 
 
 def split_template(text: str) -> list[str | CompiledExpression]:
@@ -396,11 +529,19 @@ def evaluate(expression: CompiledExpression, scope: Mapping[str, Any]) -> Any:
     except RecursionError:
         raise ExpressionError("expression is nested too deeply", expression.source) from None
     except (ArithmeticError, InvalidOperation) as exc:
+        reason = str(exc) if not str(exc).startswith("[<class") else _DECIMAL_REASONS.get(type(exc), "")
         raise ExpressionError(
-            f"arithmetic error in {expression.source!r}: {exc}", expression.source
+            f"arithmetic error in {expression.source!r}: {reason or type(exc).__name__}", expression.source
         ) from None
     except Exception as exc:  # the sandbox turns every failure into a located expression error
         raise ExpressionError(f"cannot evaluate {expression.source!r}: {exc}", expression.source) from None
+
+
+_DECIMAL_REASONS: dict[type, str] = {
+    decimal.Overflow: "the number is too large",
+    decimal.DivisionByZero: "division by zero",
+    decimal.InvalidOperation: "the number is too large for this operation, or not a number",
+}
 
 
 def render(value: Any, scope: Mapping[str, Any]) -> Any:
@@ -427,7 +568,7 @@ def _as_text(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, datetime | date):
         return value.isoformat()
-    return str(value)
+    return _str(value)
 
 
 def truthy(value: Any) -> bool:
