@@ -61,6 +61,12 @@ class Settings(BaseSettings):
         default_factory=dict,
         description="Machine API tokens by name: {sha256: <hex of the token>, role: viewer|operator|admin}.",
     )
+    vault_file: Path | None = Field(
+        None, description="Encrypted secrets vault (default <home>/vault.json.enc); key in RPA_VAULT_KEY."
+    )
+    audit_key_file: Path | None = Field(
+        None, description="File holding the key that signs exported audit chain heads (else RPA_AUDIT_KEY)."
+    )
     config_file: Path | None = Field(None, description="The configuration file that was read, if any.")
 
     @classmethod

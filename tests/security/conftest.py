@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -13,7 +14,7 @@ from security_harness import Recorder
 
 @pytest.fixture
 def recording_server() -> Iterator[Recorder]:
-    """A local HTTP server that records every request it receives and answers 200 ``{}``."""
+    """A local HTTP server that records every request it receives and answers ``{"ok": true, "echo": <Authorization header>}`` (409 for paths with "reject")."""
     recorder = Recorder(url="")
 
     class Handler(BaseHTTPRequestHandler):
@@ -23,8 +24,9 @@ def recording_server() -> Iterator[Recorder]:
             recorder.requests.append(
                 {"method": self.command, "path": self.path, "headers": dict(self.headers), "body": body}
             )
-            payload = b'{"ok": true}'
-            self.send_response(200)
+            echo = self.headers.get("Authorization", "")
+            payload = json.dumps({"ok": True, "echo": echo}).encode()
+            self.send_response(409 if "reject" in self.path else 200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
