@@ -1,6 +1,8 @@
-"""``rpa audit verify`` and ``rpa audit list``."""
+"""``rpa audit verify``, ``rpa audit list`` and ``rpa audit export-head``."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import typer
 from rich.table import Table
@@ -12,29 +14,82 @@ def register(app: typer.Typer) -> None:
     audit_app = typer.Typer(help="The hash-chained audit trail.", no_args_is_help=True)
 
     @audit_app.command("verify")
-    def verify(as_json: bool = typer.Option(False, "--json")) -> None:
+    def verify(
+        against: Path | None = typer.Option(
+            None,
+            "--against",
+            help="A signed head file from 'rpa audit export-head': also catch deleted newest events "
+            "and rewritten chains.",
+        ),
+        as_json: bool = typer.Option(False, "--json"),
+    ) -> None:
         """Recompute every audit chain; report the first broken or missing link of each."""
-        report = OPTIONS.runtime().store.verify_audit()
+        from orchestrator.audit_head import audit_key, compare_with_heads, load_head_file
+
+        runtime = OPTIONS.runtime()
+        signed = load_head_file(against, audit_key(runtime.settings)) if against is not None else None
+        report = runtime.store.verify_audit()
+        problems = list(report.problems)
+        comparison = compare_with_heads(runtime.store, signed) if signed is not None else None
+        if comparison is not None:
+            problems += comparison.problems
+        ok = not problems
         if as_json:
             print_json(
                 {
-                    "ok": report.ok,
+                    "ok": ok,
                     "chains": report.chains,
                     "events": report.events,
-                    "problems": [p.__dict__ for p in report.problems],
+                    "problems": [p.__dict__ for p in problems],
+                    "against": None
+                    if comparison is None
+                    else {
+                        "file": str(against),
+                        "chains_checked": comparison.checked,
+                        "chains_newer_than_the_head_file": comparison.new_chains,
+                    },
                 }
             )
         else:
-            for problem in report.problems:
+            for problem in problems:
                 out.print(
                     f"BROKEN chain {problem.chain} at event {problem.seq}: {problem.reason}", markup=False
                 )
-            verdict = "intact" if report.ok else f"{len(report.problems)} broken chain(s)"
+            verdict = "intact" if ok else f"{len(problems)} problem(s)"
             err.print(
                 f"audit trail: {report.events} events in {report.chains} chain(s): {verdict}", markup=False
             )
-        if not report.ok:
+            if comparison is not None:
+                err.print(
+                    f"against {against}: {comparison.checked} signed chain head(s) checked, "
+                    f"{len(comparison.new_chains)} chain(s) started after it",
+                    markup=False,
+                )
+        if not ok:
             raise typer.Exit(1)
+
+    @audit_app.command("export-head")
+    def export_head(
+        output: Path = typer.Option(
+            ..., "--output", "-o", help="Head file to write (keep it off this database's host)."
+        ),
+        as_json: bool = typer.Option(False, "--json"),
+    ) -> None:
+        """Write every chain's newest (seq, hash), signed with HMAC-SHA256 (key: RPA_AUDIT_KEY)."""
+        from orchestrator.audit_head import audit_key, read_heads, sign_heads, write_head_file
+
+        runtime = OPTIONS.runtime()
+        key = audit_key(runtime.settings)
+        heads = read_heads(runtime.store)
+        document = sign_heads(heads, key)
+        write_head_file(output, document)
+        if as_json:
+            print_json({"file": str(output), "chains": len(heads), "key_id": document["key_id"]})
+        else:
+            err.print(
+                f"{len(heads)} chain head(s) signed with key {document['key_id']} written to {output}",
+                markup=False,
+            )
 
     @audit_app.command("list")
     def list_events(
