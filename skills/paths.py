@@ -23,7 +23,12 @@ def resolve_within(candidate: str | Path, roots: Iterable[str | Path]) -> Path:
     raw = Path(candidate)
     if "\x00" in str(candidate):
         raise BusinessError("path contains a NUL character", code="path_outside_root")
-    target = (raw if raw.is_absolute() else resolved_roots[0] / raw).resolve()
+    try:
+        target = (raw if raw.is_absolute() else resolved_roots[0] / raw).resolve()
+    except (OSError, RuntimeError, ValueError) as exc:  # a symlink loop, an over-long name
+        raise BusinessError(
+            f"path {str(candidate)[:200]!r} cannot be resolved: {exc}", code="bad_path"
+        ) from None
     for root in resolved_roots:
         if target == root or root in target.parents:
             return target

@@ -29,6 +29,7 @@ from fnmatch import fnmatch
 from pathlib import Path
 
 from skills import BusinessError
+from skills.hear.paths import write_atomically
 
 #: Endings of files that are still being written by common transfer tools.
 PARTIAL_SUFFIXES = (
@@ -208,6 +209,10 @@ def _link_without_clobbering(source: Path, folder: Path) -> Path:
 
 
 def _move_no_clobber(source: Path, folder: Path) -> Path:
+    if folder.is_symlink():  # a planted link would carry inbox files to wherever it points
+        raise BusinessError(
+            f"{folder} is a symbolic link; inbox files are never moved through one", code="path_outside_root"
+        )
     folder.mkdir(parents=True, exist_ok=True)
     try:
         target = _link_without_clobbering(source, folder)
@@ -234,5 +239,9 @@ def move_to_failed(inbox: Path, name: str, reason: str | None = None) -> Path:
     """Move the inbox file ``name`` to ``failed/`` beside the inbox, with a ``.reason.txt`` if given."""
     target = _move_no_clobber(inbox_file(inbox, name), inbox.resolve().parent / FAILED)
     if reason:
-        target.with_name(f"{target.name}.reason.txt").write_text(reason.rstrip() + "\n", encoding="utf-8")
+        # through a temporary file and a rename: a symbolic link planted under this name is
+        # replaced, never followed
+        write_atomically(
+            target.with_name(f"{target.name}.reason.txt"), (reason.rstrip() + "\n").encode("utf-8")
+        )
     return target

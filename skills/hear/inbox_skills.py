@@ -11,11 +11,12 @@ from pydantic import BaseModel, Field
 
 from skills import BusinessError, SkillContext, skill
 from skills.hear.inbox import FAILED, PROCESSED, move_to_failed, move_to_processed, scan_inbox
+from skills.paths import confine
 
 
 def _folder(ctx: SkillContext, inbox: str) -> Path:
-    path = Path(inbox)
-    return path if path.is_absolute() else ctx.work_dir / path
+    # the inbox must lie inside the work folder or a configured file root (``inbox: /etc`` is refused)
+    return confine(ctx, inbox)
 
 
 class ListInboxParams(BaseModel):

@@ -43,7 +43,11 @@ def confined_path(root: Path, relative: str, *, what: str = "path") -> Path:
     elif ".." in PurePosixPath(relative.replace("\\", "/")).parts:
         problem = "it climbs out with '..'"
     root_resolved = root.resolve()
-    candidate = (root_resolved / relative).resolve()
+    try:
+        candidate = (root_resolved / relative).resolve()
+    except (OSError, RuntimeError, ValueError):  # a symlink loop, an over-long name
+        candidate = root_resolved.parent  # reported below as leaving the root
+        problem = problem or "it cannot be resolved (a symbolic link loop?)"
     if problem is None and not candidate.is_relative_to(root_resolved):
         problem = "a symbolic link leads outside"
     if problem is not None:

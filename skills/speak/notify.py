@@ -15,13 +15,13 @@ import mimetypes
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import formatdate
-from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
 from skills import BusinessError, ResourceUnavailable, SkillContext, skill
 from skills.hear.paths import confined_path
+from skills.paths import confine
 from skills.speak.mail import SmtpSettings, send_email
 from skills.speak.sentlog import SentLog
 from skills.speak.webhook import post_json
@@ -89,7 +89,7 @@ class NotifyResult(BaseModel):
 
 
 def _sent_log(ctx: SkillContext, params: NotifyParams) -> SentLog:
-    path = Path(params.sent_log) if params.sent_log else ctx.work_dir / DEFAULT_SENT_LOG
+    path = confine(ctx, params.sent_log) if params.sent_log else ctx.work_dir / DEFAULT_SENT_LOG
     return SentLog(path if path.is_absolute() else ctx.work_dir / path)
 
 

@@ -25,6 +25,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from skills import BusinessError, SkillContext, skill
 from skills.hear.paths import confined_path, write_atomically
+from skills.paths import confine
 
 ESCAPED_SUFFIXES = frozenset({".html", ".htm", ".xml", ".xhtml"})
 
@@ -111,8 +112,9 @@ class RenderResult(BaseModel):
 
 
 def _root(ctx: SkillContext, given: str | None, default: str) -> Path:
-    root = Path(given) if given else ctx.work_dir / default
-    return root if root.is_absolute() else ctx.work_dir / root
+    # a root given by the workflow must lie inside the work folder or a configured file root,
+    # else ``templates_root: /`` would read any file and ``outbox_root: /etc`` write anywhere
+    return confine(ctx, given) if given else ctx.work_dir / default
 
 
 def render_template(params: RenderParams, templates_root: Path) -> str:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 
 from pydantic import BaseModel, Field
 
 from skills import SkillContext, skill
 from skills.hear.paths import confined_path, write_atomically
+from skills.paths import confine
 from skills.speak.voice import synthesize
 
 
@@ -55,9 +55,7 @@ def say(ctx: SkillContext, params: SayParams) -> SayResult:
 
     The same parameters give the same file, so repeating the step changes nothing.
     """
-    root = Path(params.output_root) if params.output_root else ctx.work_dir
-    if not root.is_absolute():
-        root = ctx.work_dir / root
+    root = confine(ctx, params.output_root) if params.output_root else ctx.work_dir
     target = confined_path(root, params.output or _default_name(params), what="output path")
     speech = synthesize(
         params.text,

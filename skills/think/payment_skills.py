@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, model_validator
 
 from skills import BusinessError, SkillContext, skill
+from skills.paths import confine
 from skills.think.payments import (
     MessageFormat,
     OriginalReference,
@@ -34,7 +35,9 @@ from skills.think.payments.reports import ClearingEntry
 
 
 def _root(ctx: SkillContext, root: str | None) -> str:
-    return root or str(ctx.work_dir)
+    # ``root`` narrows where paths may point; it never widens it: a root set from data (or a
+    # careless ``root: /``) must itself lie inside the work folder or a configured file root.
+    return str(confine(ctx, root)) if root else str(ctx.work_dir)
 
 
 def _source(ctx: SkillContext, path: str | None, text: str | None, root: str | None) -> bytes | str:

@@ -25,7 +25,7 @@ def resolve_within(path: str | os.PathLike[str], root: str | os.PathLike[str]) -
         base = Path(root).resolve()
         candidate = Path(path)
         resolved = (candidate if candidate.is_absolute() else base / candidate).resolve()
-    except (OSError, ValueError) as exc:  # NUL bytes, unreadable components, loops
+    except (OSError, RuntimeError, ValueError) as exc:  # NUL bytes, unreadable components, symlink loops
         raise BusinessError(f"path {str(path)!r} cannot be resolved: {exc}", code="bad_path") from exc
     if not resolved.is_relative_to(base):
         raise BusinessError(

@@ -150,11 +150,14 @@ def test_list_inbox_skill(inbox: Path) -> None:
 def test_move_inbox_file_skill_is_idempotent(inbox: Path) -> None:
     _drop(inbox, "a.xml")
     params = {"inbox": str(inbox), "name": "a.xml", "outcome": "failed", "reason": "bad BIC"}
-    first = run_skill(move_inbox_file, params)
-    again = run_skill(move_inbox_file, params)
+    work = inbox.parent.parent  # an absolute inbox must still lie inside the work folder (or a file root)
+    first = run_skill(move_inbox_file, params, work_dir=work)
+    again = run_skill(move_inbox_file, params, work_dir=work)
     assert isinstance(first, MoveInboxFileResult)
     assert isinstance(again, MoveInboxFileResult)
     assert (first.already_moved, again.already_moved) == (False, True)
     assert first.path == again.path == str(inbox.parent / "failed" / "a.xml")
     with pytest.raises(BusinessError, match="found none"):
-        run_skill(move_inbox_file, {"inbox": str(inbox), "name": "never.xml", "outcome": "processed"})
+        run_skill(
+            move_inbox_file, {"inbox": str(inbox), "name": "never.xml", "outcome": "processed"}, work_dir=work
+        )

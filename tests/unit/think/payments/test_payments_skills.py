@@ -16,7 +16,8 @@ from pydantic import ValidationError
 
 from orchestrator.registry import SkillRegistry
 from skills import BusinessError
-from skills.testing import run_skill
+from skills.paths import file_roots_service
+from skills.testing import run_skill, service_pool
 from skills.think.payment_skills import (
     build_pacs002_file,
     build_pacs008_file,
@@ -101,7 +102,12 @@ def test_paths_cannot_escape_the_root(inbox: Path, tmp_path_factory: pytest.Temp
     assert caught.value.code == "bad_path"
     nested = inbox / "nested"
     nested.mkdir()
-    result = run_skill(parse_payment, {"path": "in.fin", "root": str(inbox)}, work_dir=nested)  # root wins
+    # a root outside the work folder is honoured only when it is a configured file root
+    with pytest.raises(BusinessError) as caught:
+        run_skill(parse_payment, {"path": "in.fin", "root": str(inbox)}, work_dir=nested)
+    assert caught.value.code == "path_outside_root"
+    roots = service_pool([file_roots_service], {"file_roots": [str(inbox)]})
+    result = run_skill(parse_payment, {"path": "in.fin", "root": str(inbox)}, work_dir=nested, services=roots)
     assert result.payment_count == 1  # type: ignore[union-attr]
 
 
