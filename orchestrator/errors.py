@@ -114,7 +114,16 @@ class TechnicalError(SkillError):
 
 
 class SkillTimeout(TechnicalError):
-    """The skill did not finish within its timeout."""
+    """The skill did not finish within its timeout.
+
+    ``pending`` is the still-running call of a plain (threaded) skill, which Python cannot
+    stop: for an effect ``once`` the engine waits for it before deciding anything, so that a
+    late success is neither lost nor repeated.
+    """
+
+    def __init__(self, message: str, *, pending: object = None) -> None:
+        super().__init__(message)
+        self.pending = pending
 
 
 class ResourceUnavailable(TechnicalError):

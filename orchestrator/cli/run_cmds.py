@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import socket
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +27,7 @@ from orchestrator.engine import RunOutcome
 from orchestrator.enums import RunStatus
 from orchestrator.errors import LeaseLostError
 from orchestrator.models import RunRecord
+from orchestrator.owners import owner_is_dead
 from orchestrator.spec.validate import load_workflow
 
 EXIT_BY_STATUS = {
@@ -62,22 +61,6 @@ def parse_inputs(pairs: list[str], inputs_file: Path | None) -> dict[str, Any]:
                 pass
         values[name.strip()] = value
     return values
-
-
-def owner_is_dead(owner: str | None) -> bool:
-    """True when ``owner`` names a process on this host that no longer exists."""
-    if not owner:
-        return True
-    parts = owner.split(":")
-    if len(parts) < 2 or parts[0] != socket.gethostname():
-        return False
-    try:
-        os.kill(int(parts[1]), 0)
-    except ProcessLookupError:
-        return True
-    except (PermissionError, ValueError):
-        return False
-    return False
 
 
 def _report(outcome: RunOutcome, as_json: bool) -> int:

@@ -18,23 +18,28 @@ async def invoke(
 ) -> Any:
     """Run ``func(ctx, params)`` the way ``spec`` says; ``SkillTimeout`` when too slow.
 
-    A plain function that times out keeps running in its thread (Python cannot kill a thread);
-    its late result is ignored. Skills that must stop should be async or honour the timeout
+    A plain function that times out keeps running in its thread (Python cannot kill a thread):
+    the ``SkillTimeout`` carries that call as ``pending`` so the engine can wait for it where
+    it matters (effect ``once``). Skills that must stop should be async or honour the timeout
     of the library they call.
     """
     seconds = timeout.total_seconds() if timeout is not None else None
     if spec.coroutine if func is spec.func else inspect.iscoroutinefunction(func):
-        call: Any = func(ctx, params)
-    elif spec.inline:
+        if seconds is None:
+            return await func(ctx, params)
+        try:
+            return await asyncio.wait_for(func(ctx, params), seconds)
+        except TimeoutError:
+            raise SkillTimeout(f"{spec.id} did not finish within {seconds:g}s") from None
+    if spec.inline:
         return func(ctx, params)
-    else:
-        call = asyncio.to_thread(func, ctx, params)
+    future = asyncio.ensure_future(asyncio.to_thread(func, ctx, params))
     if seconds is None:
-        return await call
-    try:
-        return await asyncio.wait_for(call, seconds)
-    except TimeoutError:
-        raise SkillTimeout(f"{spec.id} did not finish within {seconds:g}s") from None
+        return await future
+    done, _ = await asyncio.wait({future}, timeout=seconds)
+    if done:
+        return future.result()
+    raise SkillTimeout(f"{spec.id} did not finish within {seconds:g}s", pending=future)
 
 
 def validated_result(

@@ -27,7 +27,7 @@ from pydantic import ValidationError
 
 from orchestrator import jsoncodec
 from orchestrator.enums import Effect, OnError, StepStatus
-from orchestrator.errors import BusinessError, ExpressionError, LeaseLostError, TechnicalError
+from orchestrator.errors import BusinessError, ExpressionError, LeaseLostError, SkillTimeout, TechnicalError
 from orchestrator.events import EngineEvent, StepFinished, StepStarted
 from orchestrator.expressions import render, truthy
 from orchestrator.masking import Masker
@@ -89,6 +89,7 @@ class ElementServices:
     logger: Any
     touch: Callable[[], None]
     overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    prior_owner_alive: bool = False
 
 
 def _now(clock: Any) -> datetime:
@@ -104,6 +105,7 @@ class ElementRunner:
         self.spec = spec
         self.index = index
         self.evidence = _RecordingEvidence(env.evidence)
+        self.existing_started_at: datetime | None = None
 
     # -- helpers ---------------------------------------------------------------------------
     @property
@@ -190,6 +192,7 @@ class ElementRunner:
             )
         masked_params = self.env.masker.mask_value(params.model_dump())
         attempts = existing.attempts if existing else 0
+        self.existing_started_at = existing.started_at if existing else None
         once = self.spec.effect is Effect.once
         if once and existing is not None and existing.status in (StepStatus.started, StepStatus.retrying):
             # retrying after "not applied", or because a person decided so: no verify needed
@@ -227,6 +230,7 @@ class ElementRunner:
                 params=masked_params,
                 key=key,
             )
+        await self._outwait_previous_attempt()
         found = await self._verify(params, key, attempts, scope)
         if found is None:
             return None
@@ -250,6 +254,23 @@ class ElementRunner:
             )
         )
         return ElementResult(StepStatus.done, output=found, record=record)
+
+    async def _outwait_previous_attempt(self) -> None:
+        """If the runner that started this step may still be alive (its lease merely expired),
+        wait until its attempt's deadline has passed: a lookup made earlier could miss an
+        effect its still-running call is about to make."""
+        started = self.existing_started_at
+        if not self.env.prior_owner_alive or started is None:
+            return
+        deadline = started + (self.timeout() or timedelta(minutes=10)) + timedelta(seconds=2)
+        wait = (deadline - _now(self.env.clock)).total_seconds()
+        if wait > 0:
+            self.env.logger.bind(run_id=self.env.fence.run_id, step_id=self.label).warning(
+                "step was started by a runner that may still be alive; waiting {:.1f}s for its attempt to end "
+                "before verifying",
+                wait,
+            )
+            await self.env.clock.sleep(wait)
 
     def _has_verify(self) -> bool:
         return self.step.verify is not None or self.spec.verify is not None
@@ -346,7 +367,29 @@ class ElementRunner:
                     attempts = attempt
                     continue
                 return self._business_failure(exc, attempt, key, masked_params, started, elapsed)
-            except Exception as exc:  # TechnicalError, timeouts and any unexpected exception
+            except Exception as raised:  # TechnicalError, timeouts and any unexpected exception
+                exc: BaseException = raised
+                if once and isinstance(exc, SkillTimeout) and exc.pending is not None:
+                    late = await self._await_late_call(exc)
+                    if isinstance(late, dict):
+                        elapsed = (time.perf_counter() - t0) * 1000
+                        return self._done(late, attempt, key, masked_params, started, elapsed)
+                    if isinstance(late, BusinessError):
+                        elapsed = (time.perf_counter() - t0) * 1000
+                        return self._business_failure(late, attempt, key, masked_params, started, elapsed)
+                    if late is None:
+                        platform = self.step.platform or "its platform"
+                        return self.park(
+                            f"in doubt at step {self.label} on platform {platform}: the call is still running "
+                            f"long after its timeout; check the platform, then retry or mark it done",
+                            "in_doubt",
+                            None,
+                            attempts=attempt,
+                            params=masked_params,
+                            key=key,
+                            error=_describe(exc),
+                        )
+                    exc = late
                 elapsed = (time.perf_counter() - t0) * 1000
                 applied = exc.applied if isinstance(exc, TechnicalError) else None
                 if once and applied is not False:
@@ -384,6 +427,22 @@ class ElementRunner:
                     continue
                 return self._technical_failure(exc, attempt, key, masked_params, started, elapsed)
             return self._done(output, attempt, key, masked_params, started, (time.perf_counter() - t0) * 1000)
+
+    async def _await_late_call(self, timeout: SkillTimeout) -> dict[str, Any] | BaseException | None:
+        """Wait for a timed-out threaded ``once`` call: its late result, its error, or None.
+
+        Verifying while the call may still reach the platform would be blind: the lookup could
+        miss an effect that lands a moment later, and the retry would make it twice.
+        """
+        pending: Any = timeout.pending
+        limit = max(60.0, 4 * (self.timeout() or timedelta(seconds=60)).total_seconds())
+        done, _ = await asyncio.wait({pending}, timeout=limit)
+        if not done:
+            return None
+        try:
+            return validated_result(self.spec, pending.result())
+        except BaseException as late:  # the late call's own failure decides what happens next
+            return late
 
     async def _backoff(
         self,

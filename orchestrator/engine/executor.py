@@ -30,6 +30,7 @@ from orchestrator.events import EngineEvent, RunFinished, RunStarted
 from orchestrator.expressions import render
 from orchestrator.masking import Masker
 from orchestrator.models import SINGLE, AuditEvent, Fence, RunRecord, StepRecord
+from orchestrator.owners import owner_is_dead
 from orchestrator.plugin import EvidenceSink, SkillSpec
 from orchestrator.registry import SkillRegistry
 from orchestrator.retry import RetryPolicy
@@ -174,8 +175,10 @@ class RunExecutor:
     async def execute(self, run_id: str, *, force: bool = False) -> RunOutcome:
         """Run (or resume) a run until it is done, failed or parked."""
         lease_until = self.clock.now() + self.config.lease
+        previous_owner = self.store.get_run(run_id).owner
         fence = self.store.acquire_run(run_id, self.owner, lease_until, force=force)
         run = self.store.get_run(run_id)
+        prior_owner_alive = previous_owner not in (None, self.owner) and not owner_is_dead(previous_owner)
         try:
             workflow = self.load_run_workflow(run)
         except RpaError as exc:
@@ -193,7 +196,7 @@ class RunExecutor:
         main = asyncio.current_task()
         heartbeat.add_done_callback(lambda task: _cancel_on_loss(task, main))
         try:
-            return await self._execute(run, fence, workflow)
+            return await self._execute(run, fence, workflow, prior_owner_alive)
         except asyncio.CancelledError:
             if (
                 heartbeat.done()
@@ -220,7 +223,9 @@ class RunExecutor:
         if self.on_event is not None:
             self.on_event(event)
 
-    async def _execute(self, run: RunRecord, fence: Fence, workflow: LoadedWorkflow) -> RunOutcome:
+    async def _execute(
+        self, run: RunRecord, fence: Fence, workflow: LoadedWorkflow, prior_owner_alive: bool = False
+    ) -> RunOutcome:
         spec = workflow.spec
         records = {(r.step_id, r.item_index): r for r in self.store.get_steps(run.id)}
         masker = Masker()
@@ -252,6 +257,7 @@ class RunExecutor:
             logger=self.logger,
             touch=lambda: None,
             overrides=run.overrides,
+            prior_owner_alive=prior_owner_alive,
         )
         self._emit(RunStarted(run.id, spec.name, tuple(s.id for s in spec.steps), resumed=bool(records)))
         for step in spec.steps:

@@ -45,6 +45,8 @@ class WorkItemRow(SQLModel, table=True):
         ),
         Index("ix_work_items_bot_status", "bot", "status"),
         Index("ix_work_items_status_finished", "status", "finished_at"),
+        # the dashboard's throughput and FTE counts: a covering range scan by status and finish time
+        Index("ix_work_items_finished_cover", "status", "finished_at", "bot", "straight_through"),
         Index("ix_work_items_created", "created_at"),
     )
 

@@ -16,7 +16,7 @@ import contextlib
 import fcntl
 import hashlib
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -62,7 +62,7 @@ class FolderWatcher:
     bot: LoadedBot
     index: int
     spec: FolderTriggerSpec
-    previous: dict[str, tuple[int, int]] = field(default_factory=dict)
+    previous: dict[str, tuple[int, int]] | None = None  # None: judge the first scan by file age alone
 
     @property
     def inbox(self) -> Path:

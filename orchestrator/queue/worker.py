@@ -175,9 +175,13 @@ class Worker:
         try:
             bot = self.queue.get_bot(item.bot)
             run_id = item.run_id
-            if run_id is not None and self.runtime.store.get_run(run_id).status.is_terminal:
-                run_id = None
-            if run_id is None:
+            if run_id is not None:
+                run = self.runtime.store.get_run(run_id)
+                if run.status not in (RunStatus.pending, RunStatus.running):
+                    # the run already ended (or waits for a person) but its runner died before
+                    # recording that on the item: record it now; the work never runs again
+                    outcome = RunOutcome(run.id, run.status, run.reason, run.reason_code, run.outputs)
+            else:
                 workflow = self.executor.definition(bot.workflow_digest)
                 inputs = {**(bot.spec.get("inputs") or {}), **item.inputs}
                 record = self.executor.create_run(workflow, inputs, work_item_id=item.id)
@@ -186,7 +190,8 @@ class Worker:
             claim = Claim(
                 item=_with_run(item, run_id), owner=claim.owner, token=claim.token, slots=claim.slots
             )
-            outcome = await self.executor.execute(run_id, force=True)
+            if outcome is None:
+                outcome = await self.executor.execute(run_id, force=True)
         except LeaseLostError as exc:
             self.stats.lost += 1
             logger.warning("item {}: {}", item.id, exc)

@@ -28,6 +28,7 @@ class RunRow(SQLModel, table=True):
         Index("ix_runs_status_created", "status", "created_at"),
         Index("ix_runs_workflow_created", "workflow", "created_at"),
         Index("ix_runs_status_lease", "status", "lease_until"),
+        Index("ix_runs_created", "created_at"),  # the dashboard's newest runs first
     )
 
     id: str = Field(primary_key=True, max_length=40)

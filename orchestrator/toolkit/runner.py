@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orchestrator.engine import EngineConfig, RunExecutor
 from orchestrator.engine.clock import FakeClock
@@ -26,6 +26,10 @@ from orchestrator.spec.validate import LoadedWorkflow, load_workflow
 from orchestrator.store.sql import SQLRunStore, open_store, sqlite_url_for
 from orchestrator.toolkit.fakes import FakeSetupError, FakeSpec, registry_with_fakes
 from orchestrator.toolkit.results import WorkflowRun
+
+if TYPE_CHECKING:
+    from orchestrator.toolkit.recording import Recording
+    from orchestrator.toolkit.replay import ReplayReport
 
 
 @cache
@@ -200,6 +204,22 @@ class WorkflowRunner:
             fakes=dict(installed),
             retry_delays=list(clock.sleeps),
             events=events,
+        )
+
+    def record(self, run: WorkflowRun | str) -> Recording:
+        """The recording of a finished run of this runner (see ``rpa record``)."""
+        from orchestrator.toolkit.recording import record_run
+
+        return record_run(self.store, run.run_id if isinstance(run, WorkflowRun) else run)
+
+    def replay(
+        self, workflow: str | Path | LoadedWorkflow, recording: Recording | str | Path
+    ) -> ReplayReport:
+        """Replay ``workflow`` against a recording with this runner's skills (see ``rpa replay``)."""
+        from orchestrator.toolkit.replay import replay_workflow
+
+        return replay_workflow(
+            workflow, recording, registry=self.registry, env=self.env, platforms=self.platforms
         )
 
     def _service_settings(self) -> dict[str, Any]:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -31,6 +34,18 @@ def _url(ctx: SkillContext, url: str) -> str:
     if not base:
         raise BusinessError(f"relative URL {url!r} needs a platform with a base_url", code="bad_url")
     return base.rstrip("/") + "/" + url.lstrip("/")
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
 
 
 def _result(response: httpx.Response) -> HttpResult:
@@ -79,7 +94,13 @@ def http_post(ctx: SkillContext, params: HttpPostParams) -> HttpResult:
     headers = {"Idempotency-Key": ctx.idempotency_key, **params.headers}
     url = _url(ctx, params.url)
     try:
-        response = httpx.post(url, json=params.json_body, headers=headers, timeout=params.timeout_s)
+        # amounts travel as exact decimal strings, never as binary floats
+        body = json.dumps(_jsonable(params.json_body), ensure_ascii=False).encode("utf-8")
+    except (TypeError, ValueError) as exc:
+        raise BusinessError(f"the body for {params.url} is not JSON: {exc}", code="bad_body") from None
+    headers.setdefault("Content-Type", "application/json")
+    try:
+        response = httpx.post(url, content=body, headers=headers, timeout=params.timeout_s)
     except httpx.ConnectError as exc:
         raise TechnicalError(f"POST {params.url}: cannot connect: {exc}", applied=False) from exc
     except httpx.HTTPError as exc:

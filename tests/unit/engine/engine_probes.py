@@ -92,3 +92,17 @@ def probe_login(ctx: SkillContext, params: SecretParams) -> SecretResult:
 
 
 ALL = [probe, probe_post, probe_post_blind, probe_login]
+
+
+@skill("do.probe_slow_post", effect="once", verify=_find_posting)
+def probe_slow_post(ctx: SkillContext, params: ProbeParams) -> ProbeResult:
+    """A posting whose platform answers after the step's timeout (a threaded call cannot be stopped)."""
+    import time
+
+    calls = _count(params)
+    time.sleep(params.sleep)
+    PLATFORM[ctx.idempotency_key] = {"name": params.name}
+    return ProbeResult(calls=calls, amount=params.amount, echo="late but done")
+
+
+ALL.append(probe_slow_post)

@@ -294,3 +294,44 @@ def test_skipped_steps_expose_empty_outputs(harness) -> None:
         StepStatus.skipped,
         StepStatus.done,
     ]
+
+
+def test_a_timed_out_threaded_once_call_is_awaited_not_repeated(harness) -> None:
+    outcome = harness.run("""
+        name: slow-post
+        steps:
+          - id: post
+            uses: do.probe_slow_post
+            timeout: 50ms
+            with: {name: slow, sleep: 0.4}
+    """)
+    assert outcome.status is RunStatus.done
+    (step,) = harness.store.get_steps(outcome.run_id)
+    assert step.output["echo"] == "late but done"  # its real, late result
+    assert probes.CALLS == {"slow": 1}
+    assert len(probes.PLATFORM) == 1
+
+
+def test_verify_waits_out_an_attempt_of_a_runner_that_may_be_alive(harness) -> None:
+    executor = harness.executor()
+    run = executor.create_run(harness.workflow(ONCE.format(skill="do.probe_post", fail=0, applied="null")))
+    other_host = "another-host:4242:abcdef"  # cannot be checked from here: assumed alive
+    fence = harness.store.acquire_run(run.id, other_host, harness.clock.now())
+    harness.store.save_step(
+        fence,
+        StepRecord(
+            run.id,
+            "post",
+            SINGLE,
+            StepStatus.started,
+            "do.probe_post",
+            "once",
+            attempts=1,
+            started_at=harness.clock.now(),
+        ),
+    )
+    outcome = asyncio.run(executor.execute(run.id, force=True))
+    assert outcome.status is RunStatus.done
+    # the default step timeout is 10 minutes: verify only after that attempt could no longer land
+    assert harness.clock.sleeps
+    assert harness.clock.sleeps[0] >= 600

@@ -1,0 +1,78 @@
+"""Schedules: fires deduplicated, missed fires coalesced, holidays skipped, one leader only."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from orchestrator.queue.bots import load_bot_file
+from orchestrator.queue.triggers import BotScheduler, SchedulerLeadership, cutoff_passed
+from orchestrator.registry import SkillRegistry
+from queue_helpers import published_queue, write_bot
+
+
+def _scheduler(store, tmp_path: Path, triggers: str, **extra: str) -> BotScheduler:
+    queue = published_queue(store, tmp_path, name="sched-bot", triggers=triggers, **extra)
+    bot = load_bot_file(tmp_path / "bots" / "sched-bot.yaml", SkillRegistry.from_entry_points())
+    return BotScheduler(queue, [bot], tmp_path / "home")
+
+
+def test_a_fire_is_one_item_even_when_two_schedulers_fire_it(store, tmp_path: Path) -> None:
+    scheduler = _scheduler(store, tmp_path, "[{type: interval, every: 10m, inputs: {reference: tick}}]")
+    (trigger,) = scheduler.triggers
+    moment = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+    assert trigger.fire(moment) is not None
+    assert trigger.fire(moment) is None  # a second scheduler firing the same moment
+    (item,) = scheduler.queue.list_items(bot="sched-bot")
+    assert item.reference == "sched-bot#0@2026-03-02T01:00:00+00:00"
+    assert item.inputs == {"reference": "tick"}
+
+
+def test_fires_missed_during_downtime_coalesce_into_one(store, tmp_path: Path) -> None:
+    scheduler = _scheduler(store, tmp_path, "[{type: interval, every: 10m, inputs: {reference: tick}}]")
+    (trigger,) = scheduler.triggers
+    now = datetime.now(UTC)
+    scheduler.queue.record_fire(trigger.id, now - timedelta(minutes=65))  # down for an hour
+    created = scheduler.catch_up(now)
+    assert len(created) == 1
+    (item,) = scheduler.queue.list_items(bot="sched-bot")
+    assert item.source == "schedule:sched-bot#0:catch-up"
+    assert scheduler.catch_up(now) == []  # nothing missed any more
+
+
+def test_cron_skips_holidays_of_its_calendar(store, tmp_path: Path) -> None:
+    (tmp_path / "cal.yaml").write_text(
+        "name: test\nholidays: [2026-10-01..2026-10-07]\nworking_days: [2026-10-10]\n"
+    )
+    scheduler = _scheduler(store, tmp_path, '[{type: cron, cron: "0 9 * * *", calendar: ../cal.yaml}]')
+    (trigger,) = scheduler.triggers
+    holiday = datetime(2026, 10, 2, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai on a holiday
+    make_up_saturday = datetime(2026, 10, 10, 1, 0, tzinfo=UTC)
+    sunday = datetime(2026, 10, 11, 1, 0, tzinfo=UTC)
+    assert trigger.fire(holiday) is None
+    assert trigger.fire(sunday) is None
+    assert trigger.fire(make_up_saturday) is not None
+    assert len(scheduler.queue.list_items(bot="sched-bot")) == 1
+
+
+def test_cutoff_stops_enqueueing_after_the_time_of_day(store, tmp_path: Path) -> None:
+    write_bot(tmp_path, "cut-bot", cutoff='"16:30"')
+    bot = load_bot_file(tmp_path / "bots" / "cut-bot.yaml", SkillRegistry.from_entry_points())
+    before = datetime(2026, 3, 2, 8, 29, tzinfo=UTC)  # 16:29 Shanghai
+    after = datetime(2026, 3, 2, 8, 31, tzinfo=UTC)
+    assert not cutoff_passed(bot.spec, before)
+    assert cutoff_passed(bot.spec, after)
+
+
+def test_only_one_scheduler_leads(store, tmp_path: Path) -> None:
+    queue = published_queue(store, tmp_path)
+    first = SchedulerLeadership(queue, tmp_path / "home")
+    second = SchedulerLeadership(queue, tmp_path / "home")
+    try:
+        assert first.try_acquire()
+        assert not second.try_acquire()
+        first.release()
+        assert second.try_acquire()
+    finally:
+        first.release()
+        second.release()
