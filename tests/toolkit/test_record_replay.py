@@ -66,6 +66,15 @@ def test_the_unchanged_workflow_replays_cleanly(workflow_runner) -> None:
     assert (report.calls_matched, report.calls_recorded, report.status) == (3, 3, "done")
 
 
+def test_the_fixture_records_and_replays_in_one_test(workflow_runner) -> None:
+    run = workflow_runner.run(HELLO, {"amount": "42.00"})
+
+    report = workflow_runner.replay(HELLO, workflow_runner.record(run))
+
+    report.assert_ok()
+    assert report.calls_matched == 5
+
+
 def test_changed_arguments_are_shown_as_a_diff_at_their_step(workflow_runner, tmp_path: Path) -> None:
     recording = _recorded(workflow_runner)
     changed = _changed(tmp_path, CREDIT, "Beneficiary name: Zhang San", "Beneficiary name: Li Si")
