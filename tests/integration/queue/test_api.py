@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from queue_helpers import published_queue
 
 from orchestrator.api.app import ServiceContext, create_app
 from orchestrator.api.security import token_digest
@@ -15,7 +16,6 @@ from orchestrator.queue.manual import ManualQueue
 from orchestrator.queue.models import ItemStatus
 from orchestrator.queue.worker import Worker
 from orchestrator.settings import Settings
-from queue_helpers import published_queue
 
 TOKENS = {"ops": ("operator-token-123", "operator"), "watch": ("viewer-token-456", "viewer")}
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from queue_helpers import published_queue, write_bot
+
 from orchestrator.queue.bots import load_bot_file
 from orchestrator.queue.triggers import BotScheduler, SchedulerLeadership, cutoff_passed
 from orchestrator.registry import SkillRegistry
-from queue_helpers import published_queue, write_bot
 
 
 def _scheduler(store, tmp_path: Path, triggers: str, **extra: str) -> BotScheduler:
