@@ -247,8 +247,7 @@ class UserDirectory:
             return LoginResult(LoginOutcome.throttled, until=now + window)
         locked_until = aware(row.locked_until) if row is not None else None
         if locked_until is not None and locked_until > now:
-            self._record_failure(attempted, ip, now, None)
-            self._audit("login_refused_locked", attempted, {"ip": ip, "locked_until": locked_until})
+            self._record_failure(attempted, ip, now, None, kind="login_refused_locked")
             return LoginResult(LoginOutcome.locked, until=locked_until)
         if not verify_password(row.password_hash if row is not None else None, password):
             locked = self._record_failure(attempted, ip, now, row)
@@ -269,8 +268,10 @@ class UserDirectory:
         user = self.get(attempted)
         return LoginResult(LoginOutcome.ok, user=user)
 
-    def _record_failure(self, attempted: str, ip: str, now: datetime, row: Any) -> datetime | None:
-        """Count a failure; returns the lock's end when this failure locked the account."""
+    def _record_failure(
+        self, attempted: str, ip: str, now: datetime, row: Any, kind: str = "login_failed"
+    ) -> datetime | None:
+        """Count a failure (audited as ``kind``); returns the lock's end when it locked the account."""
         window = timedelta(minutes=self.settings.lockout_minutes)
         locked: datetime | None = None
         with self.store._tx_with_audit() as (conn, append):
@@ -291,7 +292,7 @@ class UserDirectory:
                         locked = now + window
                         values.update(locked_until=locked, failed_logins=0, first_failed_at=None)
                     conn.execute(update(USERS).where(USERS.c.name == attempted).values(**values))
-            append(AuditEvent(kind="login_failed", actor=attempted, at=now, payload={"ip": ip}))
+            append(AuditEvent(kind=kind, actor=attempted, at=now, payload={"ip": ip}))
             if locked is not None:
                 append(
                     AuditEvent(
