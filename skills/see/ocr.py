@@ -18,7 +18,7 @@ class OcrParams(BaseModel):
         None, description="Only read this part of the image: x, y, width, height in pixels."
     )
     min_confidence: float = Field(
-        0.0, ge=0.0, le=1.0, description="Leave out lines recognised with a lower confidence (0..1)."
+        0.5, ge=0.0, le=1.0, description="Leave out lines recognised with a lower confidence (0..1)."
     )
 
 

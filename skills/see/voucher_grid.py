@@ -149,6 +149,12 @@ def read_grid(tokens: Sequence[Token]) -> GridReading:
         problem = f"the figure grid holds {''.join(stray)!r} among the digits (read {figure})"
     elif first < 8 and figure[0] == "0":
         problem = f"the figure starts with a 0 before 元 (read {figure})"
+    elif first > 0 and not any(column == first - 1 for column, _ in others):
+        # The ￥ closes the figure on the left. Without it a leading digit the detector missed
+        # would go unnoticed: the digits read would still fill the columns up to 分.
+        problem = (
+            f"no ￥ was read just before the first digit, so a leading digit may be missing (read {figure})"
+        )
     if len(figure) < 3:
         return GridReading(
             None, confidence, problem or f"only {figure!r} was read in the grid", tuple(header), digits_used

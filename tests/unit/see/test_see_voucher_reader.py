@@ -167,6 +167,18 @@ def test_a_digit_missing_from_the_grid_is_flagged_not_closed_up() -> None:
     assert "empty columns 十" in (field.reason or "")
 
 
+def test_a_figure_without_its_yuan_sign_is_flagged_as_possibly_cut_short() -> None:
+    # the detector missed the ￥ and the leading digit: 2045.07 would fill the columns to 分
+    figure_lines = [item for item in grid(TRUTH["amount_figure"]) if item.text != "¥"]
+    figure_lines = [item for item in figure_lines if not (item.text == "1" and item.box[0][1] == 500)]
+    field = read_fields(wire_lines(figure_lines=figure_lines), width=WIDTH, height=HEIGHT).fields[
+        "amount_figure"
+    ]
+    assert field.flagged
+    assert field.value == "2045.07"
+    assert "no ￥ was read just before the first digit" in (field.reason or "")
+
+
 def test_low_confidence_and_foreign_characters_are_flagged_never_corrected() -> None:
     lines = wire_lines(
         dict(TRUTH, amount_words="壹万贰仟零肆拾伍元零柒分", payee_account="31006672601880001234S")
