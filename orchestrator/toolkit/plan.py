@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from orchestrator.enums import Effect, OnError
 from orchestrator.errors import ExpressionError
@@ -363,5 +365,56 @@ def _step_plan(
         foreach=step.foreach,
         elements=elements,
         idempotency_key=key,
-        arguments=resolver.value(dict(step.with_), f"{where} with"),
+        arguments=typed_arguments(
+            skill, resolver.value(dict(step.with_), f"{where} with"), where, resolver.warnings
+        ),
     )
+
+
+def _has_unresolved(value: Any) -> bool:
+    if isinstance(value, Unresolved):
+        return True
+    if isinstance(value, Mapping):
+        return any(_has_unresolved(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_unresolved(v) for v in value)
+    return False
+
+
+def _as_data(value: Any) -> Any:
+    """Validated values back as plain data: models as the fields that were given."""
+    if isinstance(value, BaseModel):
+        return _as_data(value.model_dump(exclude_unset=True, by_alias=True))
+    if isinstance(value, dict):
+        return {k: _as_data(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_as_data(v) for v in value]
+    return value
+
+
+def typed_arguments(
+    skill: SkillSpec, arguments: dict[str, Any], where: str, warnings: list[str]
+) -> dict[str, Any]:
+    """Arguments converted by the skill's field types where fully known (``"true"`` → ``True``);
+    a known value the skill will refuse is kept as given and reported as a warning."""
+    fields = {info.alias or name: info for name, info in skill.params_model.model_fields.items()}
+    typed: dict[str, Any] = {}
+    for key, value in arguments.items():
+        info = fields.get(key)
+        if info is None or _has_unresolved(value):
+            typed[key] = value
+            continue
+        try:
+            annotation = Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
+            adapter: TypeAdapter[Any] = TypeAdapter(annotation)
+            typed[key] = _as_data(adapter.validate_python(value))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            detail = ".".join(str(p) for p in first["loc"])
+            warnings.append(
+                f"{where} with.{key}{'.' + detail if detail else ''}: {first['msg']} (given {value!r})"
+            )
+            typed[key] = value
+        except Exception:
+            typed[key] = value
+    return typed

@@ -55,11 +55,8 @@ def load_checked(workflow: str | Path | LoadedWorkflow, registry: SkillRegistry)
     """Load and validate a workflow; every problem is in the error's message."""
     if isinstance(workflow, LoadedWorkflow):
         return workflow
-    path = Path(workflow)
-    if not path.is_file():
-        raise FileNotFoundError(f"workflow file {path} does not exist (relative paths start at {Path.cwd()})")
     try:
-        return load_workflow(path, registry)
+        return load_workflow(Path(workflow), registry)
     except WorkflowError as exc:
         lines = "\n".join(f"  {d}" for d in exc.diagnostics)
         raise WorkflowError(f"{exc}:\n{lines}", exc.diagnostics) from None

@@ -161,3 +161,24 @@ def test_rpa_plan_prints_the_plan_and_writes_nothing(run_rpa, tmp_path: Path) ->
     assert bad.returncode == 2
     assert "input 'amount': expected decimal, got 'ten'" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+def test_known_arguments_are_typed_by_the_skill_and_refused_ones_warned(tmp_path: Path, rpa_registry) -> None:
+    path = tmp_path / "typed.yaml"
+    path.write_text(
+        "name: typed\ninputs:\n  wait: {type: string}\nsteps:\n"
+        "  - id: check\n    uses: think.check_amount\n"
+        "    with: {words: 人民币壹元整, figure: '1.00', raise_on_problem: true}\n"
+        "  - id: pause\n    uses: think.wait\n    with: {seconds: '${{ inputs.wait }}'}\n",
+        encoding="utf-8",
+    )
+    workflow = load_workflow(path, rpa_registry)
+
+    plan = build_plan(workflow, rpa_registry, {"wait": "-1"})
+
+    assert plan.steps[0].arguments["raise_on_problem"] is True
+    assert plan.steps[1].arguments["seconds"] == "-1"
+    assert plan.warnings == [
+        "step pause with.seconds: Input should be greater than or equal to 0 (given '-1')"
+    ]
+    assert build_plan(workflow, rpa_registry, {"wait": "2.5"}).steps[1].arguments["seconds"] == 2.5
