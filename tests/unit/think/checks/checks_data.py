@@ -1,4 +1,4 @@
-"""Fixtures for the checks tests: the shared sample data beside the repository."""
+"""Shared sample data for the checks tests (a plain module: conftest modules must not be imported)."""
 
 from __future__ import annotations
 

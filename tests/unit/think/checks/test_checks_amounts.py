@@ -6,7 +6,7 @@ import csv
 from decimal import Decimal
 
 import pytest
-from conftest import shared_file
+from checks_data import shared_file
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import shared_file
+from checks_data import shared_file
 from stdnum.cn import ric
 
 from skills.think.checks.identifiers import (

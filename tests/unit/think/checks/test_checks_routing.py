@@ -7,7 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import shared_file
+from checks_data import shared_file
 
 from orchestrator.registry import SkillRegistry
 from skills.testing import run_skill, service_pool

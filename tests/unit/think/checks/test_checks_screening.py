@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import shared_file
+from checks_data import shared_file
 
 from skills.think.checks.screening import Screener, WatchlistError, load_watchlist, normalize_name
 from skills.think.checks.screening.evaluation import cross_script, rates, screen_all, top1_accuracy
