@@ -57,7 +57,7 @@ class ServicePool:
                 result = closer()
                 if inspect.isawaitable(result):
                     await result
-            except Exception:  # noqa: S110 - a service failing to close must not hide the run's outcome
+            except Exception:  # noqa: S110 - a service failing to close must not hide the run's outcome  # nosec B110
                 pass
 
     def close(self) -> None:

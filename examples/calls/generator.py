@@ -81,7 +81,7 @@ def plan_answers(seed: int, count: int, sample_rate: int = 16000) -> list[CallAn
     """Decide what each answer says and how, without touching the disk."""
     if count < 1:
         raise ValueError(f"expected at least one answer, got count={count}")
-    chooser = random.Random(seed)
+    chooser = random.Random(seed)  # reproducible sample calls, not secrets  # nosec B311
     intents = list(INTENT_WEIGHTS)
     answers = []
     for number in range(1, count + 1):

@@ -68,7 +68,7 @@ def parse_defects(text: str) -> dict[str, float]:
 def assign_defects(count: int, seed: int, shares: Mapping[str, float]) -> list[list[str]]:
     """The defect list of each of ``count`` vouchers: exact shares, on random vouchers."""
     order = list(range(count))
-    random.Random(f"{seed}:defects").shuffle(order)
+    random.Random(f"{seed}:defects").shuffle(order)  # reproducible sample vouchers, not secrets  # nosec B311
     result: list[list[str]] = [[] for _ in range(count)]
     start = 0
     for name in DEFECTS:
@@ -109,7 +109,7 @@ def generate_one(
     """Draw, render, distort and write voucher number ``index`` (1-based)."""
     if noise not in NOISE_LEVELS:
         raise ValueError(f"expected noise 'clean' or 'noisy', got {noise!r}")
-    rng = random.Random(f"{seed}:{index}")
+    rng = random.Random(f"{seed}:{index}")  # reproducible sample vouchers, not secrets  # nosec B311
     layout = layouts[(index - 1) % len(layouts)] if len(layouts) > 1 else layouts[0]
     facts = random_facts(rng, layout, list(defects))
     rendered = render(facts, rng)

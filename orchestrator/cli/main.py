@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
                 import asyncio
 
                 asyncio.run(OPTIONS._runtime.aclose())
-            except Exception:  # noqa: S110 - closing after an error must not mask the error
+            except Exception:  # noqa: S110 - closing after an error must not mask the error  # nosec B110
                 pass
             OPTIONS._runtime = None
 

@@ -36,7 +36,7 @@ from orchestrator.dashboard.users import UserDirectory, UserError
 from orchestrator.dashboard.wiring import HERE, Dashboard, build_templates, render
 from orchestrator.errors import ConfigError
 
-ADMIN_PASSWORD_ENV = "RPA_ADMIN_PASSWORD"  # noqa: S105 - the variable's name, not a password
+ADMIN_PASSWORD_ENV = "RPA_ADMIN_PASSWORD"  # noqa: S105 - the variable's name, not a password  # nosec B105
 
 
 def build_dashboard(context: Any) -> Dashboard:

@@ -36,7 +36,7 @@ SECURITY_HEADERS = {
 }
 ANONYMOUS_PATHS = frozenset({"/api/health", "/login"})
 STATIC_PREFIX = "/static/"
-PASSWORD_PATH = "/account/password"  # noqa: S105 - a URL path
+PASSWORD_PATH = "/account/password"  # noqa: S105 - a URL path  # nosec B105
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_FORM_BYTES = 1 << 20
 

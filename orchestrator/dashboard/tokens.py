@@ -25,7 +25,7 @@ from orchestrator.models import AuditEvent
 from orchestrator.store.sql import SQLRunStore, aware, utcnow
 
 TOKENS = ApiTokenRow.__table__  # type: ignore[attr-defined]
-TOKEN_PREFIX = "rpat_"  # noqa: S105 - marks our tokens, not a secret
+TOKEN_PREFIX = "rpat_"  # noqa: S105 - marks our tokens, not a secret  # nosec B105
 SCOPES: dict[str, str] = {
     "read": "read the JSON API and /metrics",
     "items:write": "enqueue work items",

@@ -92,7 +92,7 @@ class RunExecutor:
         self.services = services
         self.secrets = secrets or EnvSecretSource()
         self.clock = clock or SystemClock()
-        self.rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
+        self.rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography  # nosec B311
         self.owner = owner or default_owner()
         self.on_event = on_event
         self.logger = logger or default_logger

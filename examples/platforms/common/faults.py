@@ -73,7 +73,7 @@ class FaultInjector:
 
     def __init__(self, options: FaultOptions, on_expire_sessions: Callable[[], None] | None = None) -> None:
         self._options = options.model_copy()
-        self._random = random.Random(options.seed)
+        self._random = random.Random(options.seed)  # fault injection, not secrets  # nosec B311
         self._on_expire_sessions = on_expire_sessions
         self.injected_failures = 0
         self.sessions_expired = 0
@@ -92,7 +92,7 @@ class FaultInjector:
         fields = {name: value for name, value in fields.items() if value is not None or name == "seed"}
         self._options = self._options.model_copy(update=fields)
         if "seed" in fields:
-            self._random = random.Random(fields["seed"])
+            self._random = random.Random(fields["seed"])  # fault injection, not secrets  # nosec B311
         if change.expire_sessions:
             self.sessions_expired += 1
             if self._on_expire_sessions is not None:
@@ -102,7 +102,7 @@ class FaultInjector:
     def reset(self) -> FaultState:
         """Switch every fault off (counters are kept)."""
         self._options = FaultOptions()
-        self._random = random.Random()
+        self._random = random.Random()  # fault injection, not secrets  # nosec B311
         return self.state()
 
     def state(self) -> FaultState:

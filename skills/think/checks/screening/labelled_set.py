@@ -179,7 +179,7 @@ VARIANTS: dict[str, Callable[[str, WatchlistEntry, random.Random], str]] = {
 
 def make_positives(entries: Sequence[WatchlistEntry], count: int, seed: int) -> list[LabelledName]:
     """``count`` altered names of listed persons and entities, variants in turn."""
-    rng = random.Random(seed)  # noqa: S311 - reproducible test data, not secrets
+    rng = random.Random(seed)  # noqa: S311 - reproducible test data, not secrets  # nosec B311
     pool = [
         e
         for e in entries
@@ -235,7 +235,7 @@ NEGATIVE_GROUPS: dict[str, tuple[Callable[[random.Random], str], int]] = {
 
 def make_negatives(entries: Sequence[WatchlistEntry], seed: int) -> list[LabelledName]:
     """Ordinary names (1,250 by default), none equal to a listed name once normalised."""
-    rng = random.Random(seed)  # noqa: S311 - reproducible test data, not secrets
+    rng = random.Random(seed)  # noqa: S311 - reproducible test data, not secrets  # nosec B311
     listed = {normalize_name(alias.name).tokens for entry in entries for alias in entry.names()}
     negatives: list[LabelledName] = []
     for group, (make, count) in NEGATIVE_GROUPS.items():
