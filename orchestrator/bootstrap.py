@@ -71,6 +71,7 @@ def engine_config(settings: Settings) -> EngineConfig:
         platforms=settings.platforms,
         env=exposed_env(),
         evidence=FileEvidenceSink(settings.home / "evidence"),
+        resources=settings.resources,
     )
 
 

@@ -38,6 +38,7 @@ from orchestrator.retry import RetryPolicy
 from orchestrator.spec.workflow import StepSpec
 
 from .calls import invoke, validated_result
+from .resources import ResourceLocks
 
 
 @dataclass
@@ -90,6 +91,7 @@ class ElementServices:
     touch: Callable[[], None]
     overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     prior_owner_alive: bool = False
+    locks: ResourceLocks | None = None
 
 
 def _now(clock: Any) -> datetime:
@@ -272,6 +274,13 @@ class ElementRunner:
             )
             await self.env.clock.sleep(wait)
 
+    async def _call(self, func: Any, spec: SkillSpec, ctx: SkillContext, params: Any) -> Any:
+        """Invoke a skill (or its verify) holding the resources it declares."""
+        if self.env.locks is None or not spec.resources:
+            return await invoke(func, spec, ctx, params, self.timeout())
+        async with self.env.locks.hold(spec.resources):
+            return await invoke(func, spec, ctx, params, self.timeout())
+
     def _has_verify(self) -> bool:
         return self.step.verify is not None or self.spec.verify is not None
 
@@ -287,14 +296,14 @@ class ElementRunner:
                     vspec = self.env.registry.get(self.step.verify.uses)
                     assert vspec is not None  # validated at load
                     vparams = vspec.params_model.model_validate(render(self.step.verify.with_, scope))
-                    raw = await invoke(vspec.func, vspec, ctx, vparams, self.timeout())
+                    raw = await self._call(vspec.func, vspec, ctx, vparams)
                     checked = validated_result(vspec, raw)
                     if not checked.get("found"):
                         return None
                     known = self.spec.result_model.model_fields
                     return validated_result(self.spec, {k: v for k, v in checked.items() if k in known})
                 assert self.spec.verify is not None
-                raw = await invoke(self.spec.verify, self.spec, ctx, params, self.timeout())
+                raw = await self._call(self.spec.verify, self.spec, ctx, params)
                 return None if raw is None else validated_result(self.spec, raw)
             except (LeaseLostError, asyncio.CancelledError):
                 raise
@@ -342,9 +351,7 @@ class ElementRunner:
             self.env.emit(StepStarted(self.env.fence.run_id, self.step.id, self.index, attempt))
             t0 = time.perf_counter()
             try:
-                raw = await invoke(
-                    self.spec.func, self.spec, self.context(attempt, key), params, self.timeout()
-                )
+                raw = await self._call(self.spec.func, self.spec, self.context(attempt, key), params)
                 output = validated_result(self.spec, raw)
             except (LeaseLostError, asyncio.CancelledError):
                 raise

@@ -41,6 +41,7 @@ from orchestrator.spec.workflow import StepSpec, coerce_input
 from .calls import empty_output, restore_output
 from .clock import Clock, SystemClock
 from .elements import ElementResult, ElementRunner, ElementServices, evaluate_condition
+from .resources import ResourceLocks
 
 
 @dataclass
@@ -54,6 +55,7 @@ class EngineConfig:
     platforms: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     env: Mapping[str, str] = field(default_factory=dict)
     evidence: EvidenceSink | None = None
+    resources: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,7 @@ class RunExecutor:
         self.on_event = on_event
         self.logger = logger or default_logger
         self._definitions: dict[str, LoadedWorkflow] = {}
+        self.locks = ResourceLocks(self.config.resources)
 
     # -- creating runs ---------------------------------------------------------------------
     def create_run(
@@ -258,6 +261,7 @@ class RunExecutor:
             touch=lambda: None,
             overrides=run.overrides,
             prior_owner_alive=prior_owner_alive,
+            locks=self.locks,
         )
         self._emit(RunStarted(run.id, spec.name, tuple(s.id for s in spec.steps), resumed=bool(records)))
         for step in spec.steps:

@@ -335,3 +335,27 @@ def test_verify_waits_out_an_attempt_of_a_runner_that_may_be_alive(harness) -> N
     # the default step timeout is 10 minutes: verify only after that attempt could no longer land
     assert harness.clock.sleeps
     assert harness.clock.sleeps[0] >= 600
+
+
+def test_declared_resources_are_held_exclusively_within_a_process() -> None:
+    from orchestrator.engine.resources import ResourceLocks
+
+    locks = ResourceLocks({"desktop": 1, "printer": 2})
+    inside: list[str] = []
+    overlaps: list[int] = []
+
+    async def use(name: str, needs: dict[str, int]) -> None:
+        async with locks.hold(needs):
+            inside.append(name)
+            overlaps.append(len(inside))
+            await asyncio.sleep(0.01)
+            inside.remove(name)
+
+    async def scenario() -> None:
+        await asyncio.gather(*(use(f"d{i}", {"desktop": 1}) for i in range(4)))
+        assert max(overlaps) == 1
+        overlaps.clear()
+        await asyncio.gather(*(use(f"p{i}", {"printer": 1}) for i in range(4)))
+        assert max(overlaps) == 2
+
+    asyncio.run(scenario())
