@@ -1,0 +1,1 @@
+"""``rpa demo``: the two reference scenarios run unattended on the embedded store."""

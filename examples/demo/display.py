@@ -1,0 +1,64 @@
+"""A private Xvfb display for the clearing terminal (headless throughout)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+X_LOCKS = Path("/tmp")  # noqa: S108 - where the X server keeps its lock files (not a temp file of ours)
+X_SOCKETS = Path("/tmp/.X11-unix")  # noqa: S108 - the X server's socket folder
+
+
+def _free_display() -> int:
+    for number in range(90, 400):
+        if not (X_LOCKS / f".X{number}-lock").exists() and not (X_SOCKETS / f"X{number}").exists():
+            return number
+    raise RuntimeError("no free X display number between :90 and :399")
+
+
+@contextlib.contextmanager
+def virtual_display(size: str = "1280x800x24") -> Iterator[str]:
+    """Start Xvfb on a free display; yields ``":N"``; stops it afterwards (output to /dev/null)."""
+    if shutil.which("Xvfb") is None:
+        raise RuntimeError("Xvfb is not installed (apt-get install xvfb); scripts/install installs it")
+    number = _free_display()
+    process = subprocess.Popen(
+        ["Xvfb", f":{number}", "-screen", "0", size, "-nolisten", "tcp"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 15
+        while not (X_SOCKETS / f"X{number}").exists():
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"Xvfb :{number} did not start")
+            time.sleep(0.05)
+        yield f":{number}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@contextlib.contextmanager
+def display_env(display: str) -> Iterator[None]:
+    """Point this process (and the platforms it starts) at ``display``."""
+    saved = {k: os.environ.get(k) for k in ("DISPLAY", "XDG_SESSION_TYPE")}
+    os.environ["DISPLAY"] = display
+    os.environ["XDG_SESSION_TYPE"] = "x11"
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
