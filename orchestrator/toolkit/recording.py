@@ -67,6 +67,7 @@ class Recording:
     reason_code: str | None
     calls: list[RecordedCall]
     recorded_at: str = ""
+    overrides: dict[str, dict[str, Any]] = field(default_factory=dict)  # a person's corrections by step
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -86,8 +87,14 @@ class Recording:
             raise RecordingError(f"{source}: expected a recording of format {FORMAT!r}, found {found!r}")
         try:
             calls = [RecordedCall(**call) for call in data["calls"]]
-            fields = {k: data[k] for k in cls.__dataclass_fields__ if k not in ("calls", "recorded_at")}
-            return cls(**fields, calls=calls, recorded_at=data.get("recorded_at", ""))
+            optional = ("calls", "recorded_at", "overrides")
+            fields = {k: data[k] for k in cls.__dataclass_fields__ if k not in optional}
+            return cls(
+                **fields,
+                calls=calls,
+                recorded_at=data.get("recorded_at", ""),
+                overrides=dict(data.get("overrides") or {}),
+            )
         except (KeyError, TypeError) as exc:
             raise RecordingError(f"{source}: malformed recording ({type(exc).__name__}: {exc})") from None
 
@@ -162,4 +169,5 @@ def record_run(store: RunStore, run_id: str) -> Recording:
         reason_code=run.reason_code,
         calls=calls,
         recorded_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        overrides={step: dict(values) for step, values in (getattr(run, "overrides", None) or {}).items()},
     )

@@ -1,7 +1,8 @@
 """Replay: re-run a (possibly changed) workflow with every skill answering from a recording.
 
 Each skill call the workflow makes is compared with the next call of the recording: the same
-step (and ``foreach`` element), the same skill, the same arguments. The first divergence stops
+step (and ``foreach`` element), the same skill, the same arguments (with the corrections a
+person made to a step in the recorded run applied, as the engine applied them). The first divergence stops
 the run and is reported as a readable diff; recorded calls the workflow no longer makes, a
 different final status and different outputs are reported too. Each recorded call answers
 its final outcome at once (its output, or the business or technical error it ended with):
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from orchestrator import jsoncodec
 from orchestrator.engine import EngineConfig, RunExecutor
@@ -173,6 +174,7 @@ class _Player:
     """Answers the workflow's skill calls from the recording, in order."""
 
     def __init__(self, recording: Recording) -> None:
+        self.overrides = recording.overrides
         self.expected = [call for call in recording.calls if call.called]
         self.position = 0
         self.mismatches: list[Mismatch] = []
@@ -183,7 +185,7 @@ class _Player:
         label = ctx.step_id if ctx.item_index is None else f"{ctx.step_id}[{ctx.item_index}]"
         if self.last is not None and ctx.attempt > 1 and element == self.last[:2]:
             return self._outcome(self.last[2])  # the engine retries a recorded failure: same answer
-        actual = _normal(params.model_dump())
+        actual = _normal(self._corrected(spec, ctx.step_id, params))
         if self.position >= len(self.expected):
             self._stop(
                 Mismatch(
@@ -222,6 +224,17 @@ class _Player:
         self.position += 1
         self.last = (ctx.step_id, ctx.item_index, call)
         return self._outcome(call)
+
+    def _corrected(self, spec: SkillSpec, step_id: str, params: BaseModel) -> dict[str, Any]:
+        """The arguments with the corrections a person made to this step in the recorded run,
+        applied as the engine applied them (the replay's own run has none)."""
+        corrections = self.overrides.get(step_id)
+        if not corrections:
+            return params.model_dump()
+        try:
+            return spec.params_model.model_validate({**params.model_dump(), **corrections}).model_dump()
+        except ValidationError:
+            return {**params.model_dump(), **corrections}
 
     def _stop(self, mismatch: Mismatch) -> None:
         self.mismatches.append(mismatch)

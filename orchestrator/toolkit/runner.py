@@ -22,7 +22,7 @@ from orchestrator.events import EngineEvent
 from orchestrator.evidence import FileEvidenceSink
 from orchestrator.registry import SkillRegistry
 from orchestrator.services import ServicePool
-from orchestrator.spec.validate import LoadedWorkflow, load_workflow
+from orchestrator.spec.validate import LoadedWorkflow, load_workflow, load_workflow_text
 from orchestrator.store.sql import SQLRunStore, open_store, sqlite_url_for
 from orchestrator.toolkit.fakes import FakeSetupError, FakeSpec, registry_with_fakes
 from orchestrator.toolkit.results import WorkflowRun
@@ -150,6 +150,44 @@ class WorkflowRunner:
     ) -> WorkflowRun:
         """``run`` for tests that already have an event loop."""
         loaded = self.load(workflow)
+        registry, installed = self._registry_for(loaded, fakes, only_fakes)
+        executor, clock, events, services = self._executor(registry, secrets)
+        record = executor.create_run(loaded, dict(inputs or {}), run_id=run_id)
+        return await self._execute(executor, record.id, installed, clock, events, services)
+
+    def resume(
+        self,
+        run: WorkflowRun | str,
+        *,
+        fakes: Mapping[str, FakeSpec] | None = None,
+        only_fakes: bool = False,
+        secrets: Mapping[str, str] | None = None,
+    ) -> WorkflowRun:
+        """Carry on an interrupted run, or one a person sent back from the manual queue
+        (``self.store.reopen_run(...)``), from its checkpoints, as ``rpa resume`` does."""
+        run_id = run.run_id if isinstance(run, WorkflowRun) else run
+        return asyncio.run(self._resume(run_id, fakes, only_fakes, secrets))
+
+    async def _resume(
+        self,
+        run_id: str,
+        fakes: Mapping[str, FakeSpec] | None,
+        only_fakes: bool,
+        secrets: Mapping[str, str] | None,
+    ) -> WorkflowRun:
+        record = self.store.get_run(run_id)
+        stored = self.store.get_workflow_source(record.workflow_digest)
+        if stored is None:
+            raise WorkflowError(f"run {run_id}: its workflow definition is not in the store")
+        file, source = stored
+        loaded = load_workflow_text(source, file, self.registry)
+        registry, installed = self._registry_for(loaded, fakes, only_fakes)
+        executor, clock, events, services = self._executor(registry, secrets)
+        return await self._execute(executor, run_id, installed, clock, events, services, force=True)
+
+    def _registry_for(
+        self, loaded: LoadedWorkflow, fakes: Mapping[str, FakeSpec] | None, only_fakes: bool
+    ) -> tuple[SkillRegistry, dict[str, Any]]:
         registry, installed = registry_with_fakes(self.registry, fakes or {})
         if only_fakes:
             real = sorted(
@@ -161,17 +199,11 @@ class WorkflowRunner:
                 raise FakeSetupError(
                     f"only_fakes=True but {loaded.spec.name} uses skills that are not faked: {', '.join(real)}"
                 )
-        return await self._execute(loaded, registry, installed, inputs, secrets, run_id)
+        return registry, dict(installed)
 
-    async def _execute(
-        self,
-        loaded: LoadedWorkflow,
-        registry: SkillRegistry,
-        installed: Mapping[str, Any],
-        inputs: Mapping[str, Any] | None,
-        secrets: Mapping[str, str] | None,
-        run_id: str | None,
-    ) -> WorkflowRun:
+    def _executor(
+        self, registry: SkillRegistry, secrets: Mapping[str, str] | None
+    ) -> tuple[RunExecutor, FakeClock, list[EngineEvent], ServicePool]:
         clock = FakeClock()
         events: list[EngineEvent] = []
         services = ServicePool(registry.services, self._service_settings())
@@ -190,15 +222,27 @@ class WorkflowRunner:
             owner=f"workflow-runner:{uuid.uuid4().hex[:6]}",
             on_event=events.append,
         )
-        record = executor.create_run(loaded, dict(inputs or {}), run_id=run_id)
+        return executor, clock, events, services
+
+    async def _execute(
+        self,
+        executor: RunExecutor,
+        run_id: str,
+        installed: dict[str, Any],
+        clock: FakeClock,
+        events: list[EngineEvent],
+        services: ServicePool,
+        *,
+        force: bool = False,
+    ) -> WorkflowRun:
         try:
-            await executor.execute(record.id)
+            await executor.execute(run_id, force=force)
         finally:
             await services.aclose()
         return WorkflowRun(
-            run=self.store.get_run(record.id),
-            steps=self.store.get_steps(record.id),
-            fakes=dict(installed),
+            run=self.store.get_run(run_id),
+            steps=self.store.get_steps(run_id),
+            fakes=installed,
             retry_delays=list(clock.sleeps),
             events=events,
         )

@@ -216,3 +216,30 @@ def test_rpa_record_and_replay_on_the_command_line(run_rpa, tmp_path: Path) -> N
     assert changed.returncode == 1, changed.stdout + changed.stderr
     assert "call #1: step fee (think.evaluate) is called with other arguments than recorded" in changed.stdout
     assert "value: expected 12.35, got 24.69" in changed.stdout
+
+
+def test_a_persons_correction_is_resumed_recorded_and_replayed(workflow_runner, tmp_path: Path) -> None:
+    workflow = tmp_path / "words.yaml"
+    workflow.write_text(
+        "name: words\ninputs:\n  words: {type: string}\n  amount: {type: decimal}\nsteps:\n"
+        "  - id: check\n    uses: think.check_amount\n"
+        "    with: {words: '${{ inputs.words }}', figure: '${{ inputs.amount }}', raise_on_problem: true}\n",
+        encoding="utf-8",
+    )
+    parked = workflow_runner.run(workflow, {"words": "人民币壹仟元整", "amount": "1200.00"})
+    parked.assert_parked("the words say 1000.00", step="check")
+
+    workflow_runner.store.reopen_run(
+        parked.run_id,
+        actor="operator",
+        action="resume",
+        step_id="check",
+        overrides={"check": {"words": "人民币壹仟贰佰元整"}},
+    )
+    resumed = workflow_runner.resume(parked)
+
+    resumed.assert_done()
+    resumed.assert_step("check", "done", attempts=2, params={"words": "人民币壹仟贰佰元整"})
+    recording = workflow_runner.record(resumed)
+    assert recording.overrides == {"check": {"words": "人民币壹仟贰佰元整"}}
+    workflow_runner.replay(workflow, recording).assert_ok()
