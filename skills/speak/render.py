@@ -12,6 +12,7 @@ skills, not here.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -55,8 +56,64 @@ def money(value: Any, places: int = 2) -> str:
     return f"{amount:,.{places}f}"
 
 
+MAX_TEXT = 1_000_000
+"""Largest string a template may build with ``*``, and largest count a filter or call may get."""
+MAX_COUNT = 100_000
+_PRINTF_WIDTH = re.compile(r"%[-#0 +]*(?:\*|\d{5,})|%[-#0 +]*\d*\.(?:\*|\d{5,})")
+
+
+class _BoundedSandbox(ImmutableSandboxedEnvironment):
+    """Jinja2's sandbox, plus size limits: data cannot make a template build a huge string.
+
+    The stock sandbox stops attribute escapes but not ``'-' * n``, ``9 ** 9 ** 9``,
+    ``'%999999999d' % 1``, ``center(n)`` or ``lipsum(n)`` with ``n`` from a message.
+    """
+
+    intercepted_binops = frozenset({"*", "**", "%"})  # also keeps them out of compile-time folding
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**" and (_big_number(right, 100) or _big_number(left, 10**12)):
+            raise SecurityError("a power this large is not allowed in a template")
+        if operator == "*":
+            for seq, count in ((left, right), (right, left)):
+                if (
+                    isinstance(seq, str | list | tuple)
+                    and isinstance(count, int)
+                    and _size(seq) * count > MAX_TEXT
+                ):
+                    raise SecurityError(f"a repetition longer than {MAX_TEXT} is not allowed in a template")
+        if operator == "%" and isinstance(left, str) and _PRINTF_WIDTH.search(left):
+            raise SecurityError("'%' formats with widths of 10,000 or more are not allowed in a template")
+        return super().call_binop(context, operator, left, right)
+
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        for value in (*args, *kwargs.values()):
+            if _big_number(value, MAX_COUNT):
+                raise SecurityError(f"a count or width above {MAX_COUNT} is not allowed in a template")
+        return super().call(__context, __obj, *args, **kwargs)
+
+
+def _size(value: Any) -> int:
+    """Characters and items in ``value``, nested lists included; counting stops past ``MAX_TEXT``."""
+    total, pending = 0, [value]
+    while pending and total <= MAX_TEXT:
+        current = pending.pop()
+        if isinstance(current, str):
+            total += len(current)
+        elif isinstance(current, list | tuple):
+            total += 1 + len(current)
+            pending.extend(current)
+        else:
+            total += 1
+    return total
+
+
+def _big_number(value: Any, limit: int) -> bool:
+    return isinstance(value, int | float | Decimal) and not isinstance(value, bool) and abs(value) > limit
+
+
 def _environment(root: Path | None, autoescape: bool) -> ImmutableSandboxedEnvironment:
-    environment = ImmutableSandboxedEnvironment(
+    environment = _BoundedSandbox(
         loader=_ConfinedLoader(root) if root is not None else None,
         undefined=jinja2.StrictUndefined,
         autoescape=autoescape,
@@ -64,7 +121,26 @@ def _environment(root: Path | None, autoescape: bool) -> ImmutableSandboxedEnvir
         auto_reload=False,
     )
     environment.filters["money"] = money
+    for name in ("center", "indent", "format", "wordwrap", "truncate"):  # filters do not go through call()
+        environment.filters[name] = _checked(environment.filters[name])
+    environment.globals.pop("lipsum", None)
     return environment
+
+
+def _checked(filter_function: Callable[..., Any]) -> Callable[..., Any]:
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        for value in (*args[1:], *kwargs.values()):
+            if _big_number(value, MAX_COUNT):
+                raise SecurityError(f"a count or width above {MAX_COUNT} is not allowed in a template")
+        if args and isinstance(args[0], str) and _PRINTF_WIDTH.search(args[0]):
+            raise SecurityError("formats with widths of 10,000 or more are not allowed in a template")
+        return filter_function(*args, **kwargs)
+
+    checked.__name__ = filter_function.__name__
+    for marker in ("jinja_pass_arg",):  # keep pass_environment / pass_eval_context markers
+        if hasattr(filter_function, marker):
+            setattr(checked, marker, getattr(filter_function, marker))
+    return checked
 
 
 def _template_line(traceback: TracebackType | None, code_name: str) -> int | None:
