@@ -81,6 +81,9 @@ dependencies = ["digital-employee"]
 
 [tool.setuptools]
 packages = ["{package}"]
+
+[tool.ruff]
+line-length = 110
 """
 
 SKILL_INIT = '''\
@@ -103,7 +106,6 @@ Long-lived objects (a browser, an OCR engine) come from services: ctx.service("n
 from __future__ import annotations
 
 from pydantic import BaseModel, Field
-
 from skills import BusinessError, SkillContext, skill
 
 
@@ -141,9 +143,9 @@ SKILL_TEST = '''\
 from __future__ import annotations
 
 import pytest
-
 from skills import BusinessError
 from skills.testing import run_skill
+
 from {package}.skills import {function}
 
 
