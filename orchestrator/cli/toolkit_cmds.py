@@ -100,11 +100,20 @@ def _register_recording(app: typer.Typer) -> None:
         another order, showing the step and the expected and actual arguments. Nothing
         touches a platform: the run uses a temporary store.
         """
+        from orchestrator.bootstrap import exposed_env
+        from orchestrator.spec.validate import load_workflow
         from orchestrator.toolkit.recording import Recording
         from orchestrator.toolkit.replay import replay_workflow
 
         recording = Recording.load(recording_file)
-        report = replay_workflow(workflow, recording, registry=_registry())
+        registry = _registry()
+        report = replay_workflow(
+            load_workflow(workflow, registry),
+            recording,
+            registry=registry,
+            env=exposed_env(),
+            platforms=OPTIONS.settings().platforms,
+        )
         if as_json:
             print_json(report.to_dict())
         else:
