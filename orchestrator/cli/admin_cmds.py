@@ -38,6 +38,19 @@ def _vault() -> VaultFile:
     return vault_for(OPTIONS.settings())
 
 
+def _audit(kind: str, payload: dict[str, object]) -> None:
+    """Record a vault change (names only, never values) in the audit trail."""
+    from orchestrator.models import AuditEvent
+    from orchestrator.store import open_store
+
+    settings = OPTIONS.settings()
+    store = open_store(settings.database_url, synchronous=settings.sqlite_synchronous)
+    try:
+        store.append_audit([AuditEvent(kind=kind, actor=f"cli:{getpass.getuser()}", payload=payload)])
+    finally:
+        store.close()
+
+
 def _read_value(name: str) -> str:
     if sys.stdin.isatty():
         first = getpass.getpass(f"value of {name} (not shown): ")
@@ -71,6 +84,7 @@ def register(app: typer.Typer) -> None:
         vault = _vault()
         value = _read_value(canonical)
         replaced = vault.set(canonical, value)
+        _audit("secret_set", {"name": canonical, "vault": str(vault.path), "replaced": replaced})
         verb = "replaced" if replaced else "stored"
         err.print(f"secret {canonical} {verb} in the vault {vault.path}", markup=False)
 
@@ -105,6 +119,7 @@ def register(app: typer.Typer) -> None:
         canonical = check_name(name)
         if not vault.exists() or not vault.remove(canonical):
             raise CliError(f"the vault {vault.path} holds no secret {canonical}", exit_code=1)
+        _audit("secret_removed", {"name": canonical, "vault": str(vault.path)})
         err.print(f"secret {canonical} removed from the vault {vault.path}", markup=False)
 
     @secrets_app.command("keygen")
@@ -125,6 +140,7 @@ def register(app: typer.Typer) -> None:
             raise CliError(f"there is no vault at {vault.path}")
         text = os.environ.get(NEW_KEY_ENV) or getpass.getpass("new vault key or passphrase (not shown): ")
         count = vault.rekey(VaultKey.from_text(text, NEW_KEY_ENV))
+        _audit("vault_rekeyed", {"vault": str(vault.path), "secrets": count})
         err.print(
             f"{count} secret(s) re-sealed in {vault.path}; from now on set {KEY_ENV} to the new key",
             markup=False,

@@ -22,6 +22,7 @@ from types import SimpleNamespace
 import pytest
 
 from orchestrator.bootstrap import exposed_env
+from orchestrator.store import open_store
 from orchestrator.vault import (
     VaultError,
     VaultFile,
@@ -174,6 +175,12 @@ def test_cli_never_takes_a_value_from_argv_and_never_prints_one(tmp_path: Path, 
 
     removed = run_rpa("secrets", "remove", "PORTAL_TOKEN", cwd=tmp_path, env=env)
     assert removed.returncode == 0, removed.stderr
+    store = open_store(f"sqlite:///{tmp_path / '.rpa' / 'rpa.db'}")
+    try:
+        changes = [(e.kind, e.payload["name"]) for e in store.audit_events() if e.kind.startswith("secret_")]
+    finally:
+        store.close()
+    assert changes == [("secret_set", "PORTAL_TOKEN"), ("secret_removed", "PORTAL_TOKEN")]  # names, no values
     assert (
         VaultFile(tmp_path / ".rpa" / "vault.json.enc", VaultKey.from_text(env["RPA_VAULT_KEY"], "k")).read()
         == {}
