@@ -216,3 +216,43 @@ def test_inbox_never_follows_links_out(world: dict[str, Path]) -> None:
     _refused(lambda: move_to_processed(inbox, "b.xml"))
     assert (inbox / "b.xml").exists()
     _nothing_written_outside(world)
+
+
+def test_a_watched_folder_never_enqueues_a_link_out(world: dict[str, Path]) -> None:
+    from orchestrator.queue.bots import load_bot_file, publish
+    from orchestrator.queue.store import SQLWorkQueue
+    from orchestrator.queue.triggers import FolderWatcher
+    from orchestrator.registry import SkillRegistry
+    from orchestrator.store import open_store
+
+    work = world["work"]
+    (work / "wf.yaml").write_text(
+        "name: take-file\ninputs: {file: {type: string}}\n"
+        "steps:\n  - id: a\n    uses: think.evaluate\n    with: {value: '${{ inputs.file }}'}\n",
+        encoding="utf-8",
+    )
+    (work / "bot.yaml").write_text(
+        "name: inbox-bot\nworkflow: wf.yaml\ntriggers:\n  - {type: folder, path: inbox, settle: 1s}\n",
+        encoding="utf-8",
+    )
+    inbox = work / "inbox"
+    inbox.mkdir()
+    (inbox / "ok.xml").write_text("<a/>", encoding="utf-8")
+    (inbox / "stolen.xml").symlink_to(world["outside"] / "secret.txt")
+    (inbox / "stolen_dir").symlink_to(world["outside"], target_is_directory=True)
+    old = 1_000_000_000
+    os.utime(inbox / "ok.xml", (old, old))
+    store = open_store(f"sqlite:///{work / 'rpa.db'}")
+    try:
+        queue = SQLWorkQueue(store)
+        bot = load_bot_file(work / "bot.yaml", SkillRegistry.from_entry_points())
+        publish(queue, bot)
+        watcher = FolderWatcher(queue, bot, 0, bot.spec.triggers[0])
+        created = watcher.scan_once()
+        items = queue.list_items(bot="inbox-bot")
+    finally:
+        store.close()
+    assert len(created) == 1
+    assert [item.inputs["file"] for item in items] == [str(inbox / "ok.xml")]
+    assert (inbox / "stolen.xml").is_symlink()  # left where it is, reported, never read or moved
+    _nothing_written_outside(world)
