@@ -67,7 +67,7 @@ ESCAPES = [
     "-" * 1000 + "1",
     "inputs" + ".a" * 500,
     "'\\x00'.join",
-    "'\x00'",  # a real NUL byte (YAML "\u0000"): Python's parser raises ValueError, not SyntaxError
+    "'\x00'",  # a real NUL byte (YAML "\u0000"): some Python versions raise ValueError here
     "yield 1",
     "await inputs",
 ]
