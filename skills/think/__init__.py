@@ -12,3 +12,4 @@ from skills.think.payment_skills import build_pacs008_file as build_pacs008_file
 from skills.think.payment_skills import parse_payment as parse_payment
 from skills.think.payment_skills import read_reconciliation as read_reconciliation
 from skills.think.approval import approval as approval
+from skills.think.reconcile import reconcile as reconcile
