@@ -1,6 +1,8 @@
 """``python -m examples.platforms.terminal --data-dir DIR`` runs the GUI;
 ``python -m examples.platforms.terminal export-results --data-dir DIR --out FILE`` writes the
-clearing result file (see ``examples.platforms.terminal.results``).
+clearing result file: by default in the bank's layout ``cnaps.clearing-result.v1`` (see
+``examples.platforms.terminal.cnaps_results``), with ``--layout terminal`` in the terminal's
+simple layout (see ``examples.platforms.terminal.results``).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 from examples.platforms.common.money import AmountError, parse_amount
 from examples.platforms.common.settings import SettingsError, build_settings
 from examples.platforms.terminal import STORE_FILENAME
+from examples.platforms.terminal.cnaps_results import DEFAULT_SENDER_BANK, cnaps_rows, write_cnaps_file
 from examples.platforms.terminal.results import ResultChanges, result_rows, write_result_file
 from examples.platforms.terminal.settings import TerminalSettings
 from examples.platforms.terminal.store import TerminalStore
@@ -77,7 +80,18 @@ def export_results(argv: list[str]) -> None:
         "--alter-amount", action="append", default=[], metavar="REF=AMOUNT", help="write AMOUNT for REF"
     )
     parser.add_argument("--reject", action="append", default=[], metavar="REF", help="mark REF as REJECTED")
+    parser.add_argument(
+        "--layout", choices=("cnaps", "terminal"), default="cnaps",
+        help="cnaps: cnaps.clearing-result.v1, what the bank's reader expects (default); "
+        "terminal: the simple serial_no,reference,... CSV",
+    )  # fmt: skip
+    parser.add_argument(
+        "--sender-bank", default=DEFAULT_SENDER_BANK, metavar="CODE",
+        help=f"12-digit CNAPS code of the bank running the terminal (debtor_bank; default {DEFAULT_SENDER_BANK})",
+    )  # fmt: skip
     args = parser.parse_args(argv)
+    if not (len(args.sender_bank) == 12 and args.sender_bank.isascii() and args.sender_bank.isdigit()):
+        parser.error(f"--sender-bank expects a 12-digit CNAPS bank code; found {args.sender_bank!r}")
 
     store_path = args.data_dir / STORE_FILENAME
     if not store_path.exists():
@@ -93,7 +107,10 @@ def export_results(argv: list[str]) -> None:
     unknown = changes.unknown_references(payments)
     if unknown:
         parser.error(f"no submission has reference {', '.join(unknown)} (nothing to drop, alter or reject)")
-    count = write_result_file(args.out, result_rows(payments, changes))
+    if args.layout == "cnaps":
+        count = write_cnaps_file(args.out, cnaps_rows(payments, changes, args.sender_bank))
+    else:
+        count = write_result_file(args.out, result_rows(payments, changes))
     print(f"wrote {count} lines to {args.out}")
 
 

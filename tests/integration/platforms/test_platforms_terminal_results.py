@@ -57,7 +57,7 @@ def store_with_three(tmp_path: Path) -> Path:
 def test_the_result_file_has_one_settled_line_per_submission(store_with_three: Path, tmp_path: Path) -> None:
     out = tmp_path / "out" / "result.csv"
 
-    done = export(store_with_three, out)
+    done = export(store_with_three, out, "--layout", "terminal")
 
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == f"wrote 3 lines to {out}"
@@ -75,14 +75,56 @@ def test_mismatches_are_injected_on_request(store_with_three: Path, tmp_path: Pa
     out = tmp_path / "result.csv"
 
     done = export(
-        store_with_three, out, "--drop", "REF-A", "--alter-amount", "REF-B=2500.05", "--reject", "REF-B"
-    )
+        store_with_three, out, "--layout", "terminal",
+        "--drop", "REF-A", "--alter-amount", "REF-B=2500.05", "--reject", "REF-B",
+    )  # fmt: skip
 
     assert done.returncode == 0, done.stderr
     assert [(r["reference"], r["amount"], r["status"]) for r in read_rows(out)] == [
         ("REF-B", "2500.05", "REJECTED"),
         ("REF-B", "2500.05", "REJECTED"),
     ]
+
+
+def test_the_default_file_is_the_banks_layout_and_the_bots_reader_agrees(
+    store_with_three: Path, tmp_path: Path
+) -> None:
+    # The bank's reader (think.read_reconciliation) is the other side of this contract.
+    from skills.think.payments.cnaps.clearing_file import read_clearing_file
+
+    out = tmp_path / "result.csv"
+    store = TerminalStore(store_with_three / "terminal.sqlite3")
+    store.submit(payment("REF-C", "80000.00"), operator="clerk")
+
+    done = export(store_with_three, out, "--alter-amount", "REF-A=100.01", "--reject", "REF-C")
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"wrote 4 lines to {out}"
+    result = read_clearing_file(out.read_bytes())
+    assert result.message_type == "cnaps.clearing-result.v1"
+    assert (result.count, result.total) == (4, Decimal("85101.01"))
+    assert [
+        (e.end_to_end_id, e.transaction_id, e.system, str(e.amount.value), e.outcome) for e in result.entries
+    ] == [
+        ("REF-A", "CT00000001", "BEPS", "100.01", "settled"),
+        ("REF-B", "CT00000002", "BEPS", "2500.50", "settled"),
+        ("REF-B", "CT00000003", "BEPS", "2500.50", "settled"),
+        ("REF-C", "CT00000004", "HVPS", "80000.00", "rejected"),
+    ]
+    first = result.entries[0]
+    assert (first.debtor_account, first.debtor_name, first.creditor_bank, first.creditor_account) == (
+        "6222020200112233", "北京测试贸易有限公司", "102100099996", "6217000010001234",
+    )  # fmt: skip
+    assert first.settlement_date == first.clearing_date
+    assert result.entries[3].settlement_date is None
+    assert result.entries[3].reason_text == "清算中心拒绝"
+
+
+def test_the_sender_bank_must_be_a_bank_code(store_with_three: Path, tmp_path: Path) -> None:
+    done = export(store_with_three, tmp_path / "result.csv", "--sender-bank", "10210009999")
+
+    assert done.returncode == 2
+    assert "--sender-bank expects a 12-digit CNAPS bank code; found '10210009999'" in done.stderr
 
 
 @pytest.mark.parametrize(
