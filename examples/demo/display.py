@@ -10,8 +10,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-X_LOCKS = Path("/tmp")  # noqa: S108 - where the X server keeps its lock files (not a temp file of ours)
-X_SOCKETS = Path("/tmp/.X11-unix")  # noqa: S108 - the X server's socket folder
+X_LOCKS = Path("/tmp")  # noqa: S108 - where the X server keeps its lock files (not a temp file of ours)  # nosec B108
+X_SOCKETS = Path("/tmp/.X11-unix")  # noqa: S108 - the X server's socket folder  # nosec B108
 
 
 def _free_display() -> int:
