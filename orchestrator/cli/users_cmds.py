@@ -10,27 +10,51 @@ from __future__ import annotations
 
 import getpass
 import sys
+from typing import Any
 
 import typer
 from rich.table import Table
 
 from orchestrator.cli.common import OPTIONS, CliError, err, out, print_json
-from orchestrator.dashboard.config import dashboard_settings
-from orchestrator.dashboard.tables import ensure_schema
-from orchestrator.dashboard.tokens import SCOPES, TokenRegistry
-from orchestrator.dashboard.users import UserDirectory, UserError, normalise_name, parse_role
+
+# the dashboard's modules import FastAPI: loaded only when a users command runs, so that every
+# other command (``rpa validate`` first) starts as fast as before
+SCOPE_HELP = "read (JSON API and /metrics), items:write (enqueue), manual:act (manual queue actions)"
 
 
-def _directory() -> UserDirectory:
+def _directory() -> Any:
+    from orchestrator.dashboard.config import dashboard_settings
+    from orchestrator.dashboard.tables import ensure_schema
+    from orchestrator.dashboard.users import UserDirectory
+
     runtime = OPTIONS.runtime()
     ensure_schema(runtime.store)
     return UserDirectory(runtime.store, dashboard_settings(runtime.settings))
 
 
-def _tokens() -> TokenRegistry:
+def _tokens() -> Any:
+    from orchestrator.dashboard.tables import ensure_schema
+    from orchestrator.dashboard.tokens import TokenRegistry
+
     runtime = OPTIONS.runtime()
     ensure_schema(runtime.store)
     return TokenRegistry(runtime.store)
+
+
+def _role(value: str) -> Any:
+    from orchestrator.dashboard.users import parse_role
+
+    return _run(parse_role, value)
+
+
+def _run(action: Any, *args: Any, **kwargs: Any) -> Any:
+    """Call ``action``; a ``UserError`` becomes a plain error message (exit code 2)."""
+    from orchestrator.dashboard.users import UserError
+
+    try:
+        return action(*args, **kwargs)
+    except UserError as exc:
+        raise CliError(str(exc)) from None
 
 
 def _actor() -> str:
@@ -58,12 +82,7 @@ def _when(value: object) -> str:
 
 def register(app: typer.Typer) -> None:
     users = typer.Typer(help="People who sign in to the dashboard, and API tokens.", no_args_is_help=True)
-
-    def run(action: object, *args: object, **kwargs: object) -> object:
-        try:
-            return action(*args, **kwargs)  # type: ignore[operator]
-        except UserError as exc:
-            raise CliError(str(exc)) from None
+    run = _run
 
     @users.command("add")
     def add(
@@ -74,7 +93,9 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Add a user; the password comes from standard input or a hidden prompt."""
-        parsed = run(parse_role, role)
+        from orchestrator.dashboard.users import normalise_name
+
+        parsed = _role(role)
         run(normalise_name, name)
         password = read_password()
         user = run(_directory().add, name, password, parsed, actor=_actor(), must_change=must_change)
@@ -127,7 +148,7 @@ def register(app: typer.Typer) -> None:
     @users.command("role")
     def role_(name: str, role: str = typer.Argument(..., help="viewer, operator or admin.")) -> None:
         """Change a user's role."""
-        run(_directory().set_role, name, run(parse_role, role), actor=_actor())
+        run(_directory().set_role, name, _role(role), actor=_actor())
         err.print(f"{name} is now {role}", markup=False)
 
     @users.command("unlock")
@@ -142,12 +163,10 @@ def register(app: typer.Typer) -> None:
     def token_create(
         name: str = typer.Argument(..., help="Name of the machine client."),
         role: str = typer.Option("viewer", "--role", help="viewer, operator or admin."),
-        scope: list[str] = typer.Option(
-            ..., "--scope", help=f"Repeatable: {', '.join(f'{k} ({v})' for k, v in SCOPES.items())}."
-        ),
+        scope: list[str] = typer.Option(..., "--scope", help=f"Repeatable: {SCOPE_HELP}."),
     ) -> None:
         """Create a token and print it once (only its SHA-256 is kept)."""
-        token = run(_tokens().create, name, run(parse_role, role), scope, actor=_actor())
+        token = run(_tokens().create, name, _role(role), scope, actor=_actor())
         sys.stdout.write(f"{token}\n")
         err.print(f"token {name} created; it is shown only this once", markup=False)
 

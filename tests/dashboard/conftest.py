@@ -69,9 +69,13 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedDashboard
         asyncio.run(runtime.aclose())
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    """Debian's Chromium through Playwright (no downloaded browser), headless."""
+    """Debian's Chromium through Playwright (no downloaded browser), headless.
+
+    Module-scoped: Playwright's sync API keeps an event loop running in the main thread while
+    it is open, and later tests call ``asyncio.run``.
+    """
     if not CHROMIUM.exists():
         pytest.skip(f"skipped because {CHROMIUM} is missing (Debian package chromium)")
     from playwright.sync_api import sync_playwright

@@ -46,7 +46,10 @@
       (link || el).textContent = format(value);
     });
     draw(data);
-    if (state) { state.textContent = " · live, updated " + new Date(data.generated_at).toLocaleTimeString(); }
+    if (state) {
+      var when = new Date(data.generated_at).toLocaleTimeString("en-GB", { timeZone: data.timezone });
+      state.textContent = " · live, updated " + when;
+    }
   }
 
   function draw(data) {
