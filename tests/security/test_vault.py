@@ -264,3 +264,14 @@ def test_a_vault_secret_reaches_the_skill_and_no_artefact_of_the_run(
         for needle in (TOKEN.encode(), TOKEN.encode("utf-16-le"), base64.b64encode(TOKEN.encode())):
             assert needle not in blob, f"the secret leaked into {name}"
     assert b"***" in artefacts[str(log)] + b"".join(v.stdout.encode() for v in views)
+
+
+def test_rekey_reseals_every_secret_and_retires_the_old_key(tmp_path: Path) -> None:
+    old_key, new_key = generate_key(), "a new passphrase for the vault"
+    vault = _vault(tmp_path, old_key)
+    vault.set("A", "value-a")
+    vault.set("B", "value-b")
+    assert vault.rekey(VaultKey.from_text(new_key, "RPA_VAULT_NEW_KEY")) == 2
+    assert _vault(tmp_path, new_key).read() == {"A": "value-a", "B": "value-b"}
+    with pytest.raises(VaultError, match="sealed with a passphrase"):
+        _vault(tmp_path, old_key).read()
