@@ -36,9 +36,22 @@ class RunStore(ABC):
     # -- runs ------------------------------------------------------------------------------
     @abstractmethod
     def create_run(
-        self, run_id: str, workflow: str, digest: str, inputs: dict[str, Any], work_item_id: str | None = None
+        self,
+        run_id: str,
+        workflow: str,
+        digest: str,
+        inputs: dict[str, Any],
+        work_item_id: str | None = None,
+        *,
+        owner: str | None = None,
+        lease_until: datetime | None = None,
     ) -> RunRecord:
-        """Insert a run in status ``pending`` and append a ``run_created`` audit event."""
+        """Insert a run and append a ``run_created`` audit event.
+
+        Without ``owner`` the run is ``pending``; with one it is created already acquired by
+        that owner (status ``running``, epoch 1, the lease until ``lease_until``), which saves
+        a runner the separate acquisition.
+        """
 
     @abstractmethod
     def get_run(self, run_id: str) -> RunRecord:
@@ -78,9 +91,11 @@ class RunStore(ABC):
         parked_step: str | None = None,
         audit: AuditEvent | None = None,
         steps: Sequence[StepRecord] = (),
+        also: Any = None,
     ) -> None:
         """Set a final (or parked) status and clear the lease, with its audit event and the
-        step rows that explain it, all in one transaction."""
+        step rows that explain it, all in one transaction. ``also(connection, append_audit)``
+        runs inside that transaction (a runner records its work item's outcome there)."""
 
     @abstractmethod
     def find_interrupted_runs(self, now: datetime) -> list[RunRecord]:

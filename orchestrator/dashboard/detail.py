@@ -5,6 +5,7 @@ from __future__ import annotations
 from orchestrator.api.security import Principal
 from orchestrator.dashboard.manual_forms import manual_view
 from orchestrator.dashboard.models import ManualView, RunDetail
+from orchestrator.dashboard.queries.manual import manual_entries as read_manual_entries
 from orchestrator.dashboard.queries.work import (
     get_item_view,
     get_run_view,
@@ -50,5 +51,5 @@ def manual_entries(dashboard: Dashboard, principal: Principal, limit: int = 100)
     """The runs waiting for a person, oldest reason first as the manual queue lists them."""
     return [
         manual_view(entry, dashboard.registry, principal, item_view(entry.item) if entry.item else None)
-        for entry in dashboard.manual.entries(limit=limit)
+        for entry in read_manual_entries(dashboard.store, limit)
     ]

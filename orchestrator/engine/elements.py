@@ -92,6 +92,7 @@ class ElementServices:
     overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     prior_owner_alive: bool = False
     locks: ResourceLocks | None = None
+    on_finish: Any = None
 
 
 def _now(clock: Any) -> datetime:

@@ -65,6 +65,7 @@ class RunOutcome:
     reason: str | None = None
     reason_code: str | None = None
     outputs: dict[str, Any] | None = None
+    parked_step: str | None = None
 
 
 def default_owner() -> str:
@@ -109,8 +110,13 @@ class RunExecutor:
         *,
         work_item_id: str | None = None,
         run_id: str | None = None,
+        acquire: bool = False,
     ) -> RunRecord:
-        """Check and type the inputs, keep the workflow source, and store a pending run."""
+        """Check and type the inputs, keep the workflow source, and store a pending run.
+
+        With ``acquire`` the run is created already owned by this executor (one transaction
+        instead of two); pass ``fence=executor.fence_for(run)`` to ``execute`` then.
+        """
         typed = self.typed_inputs(workflow, inputs or {})
         self.store.save_workflow_source(workflow.digest, workflow.spec.name, workflow.file, workflow.source)
         self._remember(workflow)
@@ -120,7 +126,15 @@ class RunExecutor:
             workflow.digest,
             typed,
             work_item_id=work_item_id,
+            owner=self.owner if acquire else None,
+            lease_until=self.clock.now() + self.config.lease if acquire else None,
         )
+
+    def fence_for(self, run: RunRecord) -> Fence:
+        """The fence of a run this executor created with ``acquire=True``."""
+        if run.owner != self.owner:
+            raise LeaseLostError(f"run {run.id} is not owned by {self.owner}")
+        return Fence(run_id=run.id, owner=self.owner, epoch=run.epoch)
 
     @staticmethod
     def typed_inputs(workflow: LoadedWorkflow, given: Mapping[str, Any]) -> dict[str, Any]:
@@ -175,16 +189,32 @@ class RunExecutor:
             raise RpaError(f"run {run.id}: {exc}") from None
 
     # -- executing runs --------------------------------------------------------------------
-    async def execute(self, run_id: str, *, force: bool = False) -> RunOutcome:
-        """Run (or resume) a run until it is done, failed or parked."""
-        lease_until = self.clock.now() + self.config.lease
-        previous_owner = self.store.get_run(run_id).owner
-        fence = self.store.acquire_run(run_id, self.owner, lease_until, force=force)
+    async def execute(
+        self,
+        run_id: str,
+        *,
+        force: bool = False,
+        fence: Fence | None = None,
+        on_finish: FinishHook | None = None,
+    ) -> RunOutcome:
+        """Run (or resume) a run until it is done, failed or parked.
+
+        ``fence``: the run was created already acquired (``create_run(acquire=True)``).
+        ``on_finish(connection, append_audit, outcome)`` runs inside the transaction that records
+        the run's final (or parked) status — a runner records its work item's outcome there, so
+        the two can never disagree after a crash.
+        """
+        prior_owner_alive = False
+        if fence is None:
+            lease_until = self.clock.now() + self.config.lease
+            previous_owner = self.store.get_run(run_id).owner
+            fence = self.store.acquire_run(run_id, self.owner, lease_until, force=force)
+            prior_owner_alive = previous_owner not in (None, self.owner) and not owner_is_dead(previous_owner)
         run = self.store.get_run(run_id)
-        prior_owner_alive = previous_owner not in (None, self.owner) and not owner_is_dead(previous_owner)
         try:
             workflow = self.load_run_workflow(run)
         except RpaError as exc:
+            outcome = RunOutcome(run_id, RunStatus.failed, str(exc), "workflow_unavailable")
             self.store.finish_run(
                 fence,
                 RunStatus.failed,
@@ -193,13 +223,14 @@ class RunExecutor:
                 audit=AuditEvent(
                     kind="run_failed", run_id=run_id, actor=self.owner, payload={"reason": str(exc)}
                 ),
+                also=_bind(on_finish, outcome),
             )
-            return RunOutcome(run_id, RunStatus.failed, str(exc), "workflow_unavailable")
+            return outcome
         heartbeat = asyncio.create_task(self._heartbeat(fence))
         main = asyncio.current_task()
         heartbeat.add_done_callback(lambda task: _cancel_on_loss(task, main))
         try:
-            return await self._execute(run, fence, workflow, prior_owner_alive)
+            return await self._execute(run, fence, workflow, prior_owner_alive, on_finish)
         except asyncio.CancelledError:
             if (
                 heartbeat.done()
@@ -227,7 +258,12 @@ class RunExecutor:
             self.on_event(event)
 
     async def _execute(
-        self, run: RunRecord, fence: Fence, workflow: LoadedWorkflow, prior_owner_alive: bool = False
+        self,
+        run: RunRecord,
+        fence: Fence,
+        workflow: LoadedWorkflow,
+        prior_owner_alive: bool = False,
+        on_finish: FinishHook | None = None,
     ) -> RunOutcome:
         spec = workflow.spec
         records = {(r.step_id, r.item_index): r for r in self.store.get_steps(run.id)}
@@ -262,6 +298,7 @@ class RunExecutor:
             overrides=run.overrides,
             prior_owner_alive=prior_owner_alive,
             locks=self.locks,
+            on_finish=on_finish,
         )
         self._emit(RunStarted(run.id, spec.name, tuple(s.id for s in spec.steps), resumed=bool(records)))
         for step in spec.steps:
@@ -286,6 +323,7 @@ class RunExecutor:
                 at=self.clock.now(),
                 payload={"outputs": outputs},
             ),
+            also=_bind(env.on_finish, RunOutcome(run.id, RunStatus.done, outputs=outputs)),
         )
         self._emit(RunFinished(run.id, RunStatus.done, None))
         return RunOutcome(run.id, RunStatus.done, outputs=outputs)
@@ -401,6 +439,9 @@ class RunExecutor:
                 reason_code=result.code,
                 parked_step=step.id,
                 audit=audit,
+                also=_bind(
+                    env.on_finish, RunOutcome(env.fence.run_id, RunStatus.failed, reason, result.code)
+                ),
             )
             self._emit(RunFinished(env.fence.run_id, RunStatus.failed, reason))
             return RunOutcome(env.fence.run_id, RunStatus.failed, reason, result.code)
@@ -433,9 +474,26 @@ class RunExecutor:
             parked_step=step.id if step else None,
             audit=audit,
             steps=[record] if record is not None else (),
+            also=_bind(
+                env.on_finish,
+                RunOutcome(
+                    fence.run_id, RunStatus.needs_review, reason, code, parked_step=step.id if step else None
+                ),
+            ),
         )
         self._emit(RunFinished(fence.run_id, RunStatus.needs_review, reason))
-        return RunOutcome(fence.run_id, RunStatus.needs_review, reason, code)
+        return RunOutcome(
+            fence.run_id, RunStatus.needs_review, reason, code, parked_step=step.id if step else None
+        )
+
+
+FinishHook = Callable[[Any, Any, RunOutcome], None]
+
+
+def _bind(hook: FinishHook | None, outcome: RunOutcome) -> Callable[[Any, Any], None] | None:
+    if hook is None:
+        return None
+    return lambda connection, append: hook(connection, append, outcome)
 
 
 def _cancel_on_loss(task: asyncio.Task[Any], main: asyncio.Task[Any] | None) -> None:

@@ -474,32 +474,61 @@ class SQLWorkQueue:
         reason_code: str | None = None,
         parked_step: str | None = None,
         straight_through: bool | None = None,
+        run_id: str | None = None,
     ) -> None:
         """Record the item's outcome and give its slots back (fenced by the claim's tokens)."""
-        now = utcnow()
         with self.store._tx_with_audit() as (conn, append):
-            self._fenced_update(
+            self.finish_in(
                 conn,
+                append,
                 claim,
-                status=status.value,
+                status,
                 reason=reason,
                 reason_code=reason_code,
                 parked_step=parked_step,
                 straight_through=straight_through,
-                lease_owner=None,
-                lease_until=None,
-                finished_at=now if status.is_final else None,
+                run_id=run_id,
             )
-            self._free_slots(conn, claim)
-            append(
-                AuditEvent(
-                    kind=f"item_{status.value}",
-                    actor=claim.owner,
-                    run_id=claim.item.run_id,
-                    at=now,
-                    payload={"item_id": claim.item.id, "reason": reason, "code": reason_code},
-                )
+
+    def finish_in(
+        self,
+        conn: Connection,
+        append: Any,
+        claim: Claim,
+        status: ItemStatus,
+        *,
+        reason: str | None = None,
+        reason_code: str | None = None,
+        parked_step: str | None = None,
+        straight_through: bool | None = None,
+        run_id: str | None = None,
+    ) -> None:
+        """``finish`` inside a transaction the caller holds (the run's final checkpoint)."""
+        now = utcnow()
+        extra = {"run_id": run_id} if run_id else {}
+        self._fenced_update(
+            conn,
+            claim,
+            status=status.value,
+            reason=reason,
+            reason_code=reason_code,
+            parked_step=parked_step,
+            straight_through=straight_through,
+            lease_owner=None,
+            lease_until=None,
+            finished_at=now if status.is_final else None,
+            **extra,
+        )
+        self._free_slots(conn, claim)
+        append(
+            AuditEvent(
+                kind=f"item_{status.value}",
+                actor=claim.owner,
+                run_id=run_id or claim.item.run_id,
+                at=now,
+                payload={"item_id": claim.item.id, "reason": reason, "code": reason_code},
             )
+        )
 
     def release(self, claim: Claim) -> None:
         """Put a claimed item back (graceful shutdown): not counted as a crash."""
@@ -529,6 +558,14 @@ class SQLWorkQueue:
         """
         now = utcnow()
         reaped: list[WorkItem] = []
+        with self.store.reading() as conn:  # the common case: nothing expired, no write transaction
+            expired = conn.execute(
+                select(ITEMS.c.id)
+                .where(ITEMS.c.status == ItemStatus.in_progress.value, ITEMS.c.lease_until < now)
+                .limit(1)
+            ).first()
+        if expired is None:
+            return reaped
         with self.store._tx_with_audit() as (conn, append):
             query = (
                 select(ITEMS)

@@ -142,7 +142,8 @@ class Worker:
         while True:
             await asyncio.sleep(interval)
             try:
-                lost = self.queue.heartbeat(list(self.active.values()), self.lease)
+                running = [claim for task, claim in self.active.items() if not task.done()]
+                lost = self.queue.heartbeat(running, self.lease)
                 self.queue.runner_heartbeat(self.owner, len(self.active))
             except StoreUnavailable as exc:
                 logger.warning("heartbeat failed: {}", exc)
@@ -171,27 +172,8 @@ class Worker:
 
     async def _process(self, claim: Claim) -> None:
         item = claim.item
-        outcome: RunOutcome | None = None
         try:
-            bot = self.queue.get_bot(item.bot)
-            run_id = item.run_id
-            if run_id is not None:
-                run = self.runtime.store.get_run(run_id)
-                if run.status not in (RunStatus.pending, RunStatus.running):
-                    # the run already ended (or waits for a person) but its runner died before
-                    # recording that on the item: record it now; the work never runs again
-                    outcome = RunOutcome(run.id, run.status, run.reason, run.reason_code, run.outputs)
-            else:
-                workflow = self.executor.definition(bot.workflow_digest)
-                inputs = {**(bot.spec.get("inputs") or {}), **item.inputs}
-                record = self.executor.create_run(workflow, inputs, work_item_id=item.id)
-                self.queue.link_run(claim, record.id)
-                run_id = record.id
-            claim = Claim(
-                item=_with_run(item, run_id), owner=claim.owner, token=claim.token, slots=claim.slots
-            )
-            if outcome is None:
-                outcome = await self.executor.execute(run_id, force=True)
+            outcome = await self._run_item(claim)
         except LeaseLostError as exc:
             self.stats.lost += 1
             logger.warning("item {}: {}", item.id, exc)
@@ -199,10 +181,12 @@ class Worker:
         except asyncio.CancelledError:
             raise
         except (ConfigError, WorkflowError) as exc:
-            self._finish(
-                claim, ItemStatus.needs_review, reason=f"cannot start the run: {exc}", code="invalid_item"
+            outcome = self._record(
+                claim,
+                RunOutcome(
+                    item.run_id or "", RunStatus.needs_review, f"cannot start the run: {exc}", "invalid_item"
+                ),
             )
-            return
         except StoreUnavailable as exc:
             logger.error(
                 "item {}: store unavailable ({}); its lease will expire and it will be retried", item.id, exc
@@ -210,56 +194,77 @@ class Worker:
             return
         except Exception as exc:  # an internal error must not kill the runner; the item goes to a person
             logger.exception("item {} failed with an internal error", item.id)
-            self._finish(
+            outcome = self._record(
                 claim,
-                ItemStatus.needs_review,
-                reason=f"internal error: {type(exc).__name__}: {exc}",
-                code="internal_error",
+                RunOutcome(
+                    item.run_id or "",
+                    RunStatus.needs_review,
+                    f"internal error: {type(exc).__name__}: {exc}",
+                    "internal_error",
+                ),
             )
+        if outcome is None:
             return
         status = ITEM_STATUS[outcome.status]
-        self._finish(
-            claim,
-            status,
-            reason=outcome.reason,
-            code=outcome.reason_code,
-            parked=self.runtime.store.get_run(outcome.run_id).parked_step
-            if status is ItemStatus.needs_review
-            else None,
-            straight_through=(status is ItemStatus.done and not item.touched_by_person),
-        )
+        self.stats.finished[status.value] = self.stats.finished.get(status.value, 0) + 1
+        if status.is_final:
+            settle_source_file(claim.item, status, outcome.reason)
         if self.on_finished is not None:
             self.on_finished(claim, outcome)
 
-    def _finish(
-        self,
-        claim: Claim,
-        status: ItemStatus,
-        *,
-        reason: str | None,
-        code: str | None,
-        parked: str | None = None,
-        straight_through: bool | None = None,
-    ) -> None:
-        try:
-            self.queue.finish(
+    async def _run_item(self, claim: Claim) -> RunOutcome | None:
+        """Run (or resume) the item's run; its outcome is recorded on the item in the same transaction."""
+        item = claim.item
+        store = self.runtime.store
+        run = store.get_run(item.run_id) if item.run_id else None
+        run = run or store.latest_run_for_item(item.id)  # a runner may have died before linking it
+        if run is not None and run.status not in (RunStatus.pending, RunStatus.running):
+            # the run already ended (or waits for a person) but its runner died before recording
+            # that on the item: record it now — the work is never done again
+            return self._record(
                 claim,
-                status,
-                reason=reason,
-                reason_code=code,
-                parked_step=parked,
-                straight_through=straight_through,
+                RunOutcome(
+                    run.id, run.status, run.reason, run.reason_code, run.outputs, parked_step=run.parked_step
+                ),
             )
+        if run is not None:
+            return await self.executor.execute(run.id, force=True, on_finish=self._finish_hook(claim))
+        bot = self.queue.get_bot(item.bot)
+        workflow = self.executor.definition(bot.workflow_digest)
+        inputs = {**(bot.spec.get("inputs") or {}), **item.inputs}
+        record = self.executor.create_run(workflow, inputs, work_item_id=item.id, acquire=True)
+        return await self.executor.execute(
+            record.id, fence=self.executor.fence_for(record), on_finish=self._finish_hook(claim)
+        )
+
+    def _finish_hook(self, claim: Claim) -> Any:
+        """Records the item's outcome inside the transaction that records the run's outcome."""
+        queue = self.queue
+
+        def hook(connection: Any, append: Any, outcome: RunOutcome) -> None:
+            queue.finish_in(
+                connection, append, claim, ITEM_STATUS[outcome.status], **_item_fields(claim, outcome)
+            )
+
+        return hook
+
+    def _record(self, claim: Claim, outcome: RunOutcome) -> RunOutcome | None:
+        """Record an outcome on the item on its own (when no run transaction did it)."""
+        try:
+            self.queue.finish(claim, ITEM_STATUS[outcome.status], **_item_fields(claim, outcome))
         except LeaseLostError as exc:
             self.stats.lost += 1
             logger.warning("item {}: could not record its outcome: {}", claim.item.id, exc)
-            return
-        self.stats.finished[status.value] = self.stats.finished.get(status.value, 0) + 1
-        if status.is_final:
-            settle_source_file(claim.item, status, reason)
+            return None
+        return outcome
 
 
-def _with_run(item: Any, run_id: str) -> Any:
-    from dataclasses import replace
-
-    return replace(item, run_id=run_id)
+def _item_fields(claim: Claim, outcome: RunOutcome) -> dict[str, Any]:
+    status = ITEM_STATUS[outcome.status]
+    return {
+        "reason": outcome.reason,
+        "reason_code": outcome.reason_code,
+        "parked_step": outcome.parked_step if status is ItemStatus.needs_review else None,
+        "straight_through": status is ItemStatus.done and not claim.item.touched_by_person,
+        "run_id": outcome.run_id or None,
+    }

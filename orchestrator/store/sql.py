@@ -104,6 +104,7 @@ class SQLRunStore(RunStore):
         self._chain_seq = 0
         self._chain_prev = GENESIS
         self._pending_head: tuple[int, str] | None = None
+        self._saved_sources: set[str] = set()
         self._prepare_statements()
         if create:
             self.create_schema()
@@ -305,11 +306,14 @@ class SQLRunStore(RunStore):
 
     # -- workflow sources ------------------------------------------------------------------
     def save_workflow_source(self, digest: str, name: str, file: str, source: str) -> None:
+        if digest in self._saved_sources:
+            return
         with self.writing() as conn:
             stmt = self._insert(SOURCES).values(
                 digest=digest, name=name, file=file, source=source, created_at=utcnow()
             )
             conn.execute(stmt.on_conflict_do_nothing(index_elements=["digest"]))
+        self._saved_sources.add(digest)
 
     def get_workflow_source(self, digest: str) -> tuple[str, str] | None:
         with self.reading() as conn:
@@ -320,20 +324,32 @@ class SQLRunStore(RunStore):
 
     # -- runs ------------------------------------------------------------------------------
     def create_run(
-        self, run_id: str, workflow: str, digest: str, inputs: dict[str, Any], work_item_id: str | None = None
+        self,
+        run_id: str,
+        workflow: str,
+        digest: str,
+        inputs: dict[str, Any],
+        work_item_id: str | None = None,
+        *,
+        owner: str | None = None,
+        lease_until: datetime | None = None,
     ) -> RunRecord:
         now = utcnow()
+        acquired = owner is not None
         with self._tx_with_audit() as (conn, append):
             conn.execute(
                 insert(RUNS).values(
                     id=run_id,
                     workflow=workflow,
                     workflow_digest=digest,
-                    status=RunStatus.pending.value,
+                    status=(RunStatus.running if acquired else RunStatus.pending).value,
                     inputs_json=jsoncodec.dumps(inputs),
                     work_item_id=work_item_id,
-                    epoch=0,
-                    executions=0,
+                    owner=owner,
+                    lease_until=lease_until,
+                    epoch=1 if acquired else 0,
+                    executions=1 if acquired else 0,
+                    started_at=now if acquired else None,
                     created_at=now,
                     updated_at=now,
                 )
@@ -342,11 +358,42 @@ class SQLRunStore(RunStore):
                 AuditEvent(
                     kind="run_created",
                     run_id=run_id,
-                    payload={"workflow": workflow, "digest": digest, "work_item_id": work_item_id},
+                    actor=owner or "engine",
+                    payload={
+                        "workflow": workflow,
+                        "digest": digest,
+                        "work_item_id": work_item_id,
+                        "owner": owner,
+                    },
                     at=now,
                 )
             )
-        return self.get_run(run_id)
+        return RunRecord(
+            id=run_id,
+            workflow=workflow,
+            workflow_digest=digest,
+            status=RunStatus.running if acquired else RunStatus.pending,
+            inputs=inputs,
+            owner=owner,
+            epoch=1 if acquired else 0,
+            lease_until=lease_until,
+            work_item_id=work_item_id,
+            executions=1 if acquired else 0,
+            created_at=now,
+            started_at=now if acquired else None,
+            updated_at=now,
+        )
+
+    def latest_run_for_item(self, work_item_id: str) -> RunRecord | None:
+        """The newest run made for a work item (a runner that died may not have linked it)."""
+        with self.reading() as conn:
+            row = conn.execute(
+                select(RUNS)
+                .where(RUNS.c.work_item_id == work_item_id)
+                .order_by(RUNS.c.created_at.desc())
+                .limit(1)
+            ).first()
+        return self._run_record(row) if row else None
 
     @staticmethod
     def _run_record(row: Any) -> RunRecord:
@@ -467,6 +514,7 @@ class SQLRunStore(RunStore):
         parked_step: str | None = None,
         audit: AuditEvent | None = None,
         steps: Sequence[StepRecord] = (),
+        also: Any = None,
     ) -> None:
         now = utcnow()
         with self._tx_with_audit() as (conn, append):
@@ -490,6 +538,8 @@ class SQLRunStore(RunStore):
             )
             if audit is not None:
                 append(audit)
+            if also is not None:  # e.g. the work item's outcome, in the same transaction
+                also(conn, append)
 
     def reopen_run(
         self,
