@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from orchestrator.errors import ConfigError
+from orchestrator.spec.validate import load_workflow
+from orchestrator.toolkit.plan import build_plan
 from orchestrator.toolkit.scaffold import new_skill_package, new_workflow
 
 PIP_OFFLINE = [
@@ -25,28 +27,28 @@ PIP_OFFLINE = [
 ]
 
 
-def test_new_workflow_and_bot_validate_plan_and_run(run_rpa, tmp_path: Path, workflow_runner) -> None:
-    created = run_rpa("new", "bot", "rmb-inbound", cwd=tmp_path)
-    assert created.returncode == 0, created.stderr
+def test_new_workflow_and_bot_validate_plan_and_run(
+    rpa_cli, tmp_path: Path, workflow_runner, rpa_registry
+) -> None:
+    created = rpa_cli("new", "bot", "rmb-inbound")
+    assert created.code == 0, created.stderr
     assert created.stdout.splitlines() == [
         "created workflows/rmb-inbound.yaml",
         "created bots/rmb-inbound.yaml",
     ]
-    extra = run_rpa("new", "workflow", "fee-check", "--dir", "flows", cwd=tmp_path)
-    assert extra.returncode == 0, extra.stderr
+    extra = rpa_cli("new", "workflow", "fee-check", "--dir", "flows")
+    assert extra.code == 0, extra.stderr
 
-    checked = run_rpa("validate", "workflows", "bots", "flows", cwd=tmp_path)
-    assert checked.returncode == 0, checked.stdout + checked.stderr
+    checked = rpa_cli("validate", "workflows", "bots", "flows")
+    assert checked.code == 0, checked.stdout + checked.stderr
     assert "3 file(s) checked, 3 valid, 0 problem(s)" in checked.stderr
     bot = (tmp_path / "bots" / "rmb-inbound.yaml").read_text(encoding="utf-8")
     assert bot.startswith("# yaml-language-server: $schema=../schema/bot.schema.json\n")
     assert "workflow: ../workflows/rmb-inbound.yaml\n" in bot
 
-    planned = run_rpa(
-        "plan", "flows/fee-check.yaml", "-i", "reference=R-1", "-i", "amount=2500", cwd=tmp_path
-    )
-    assert planned.returncode == 0, planned.stderr
-    assert "value: 2.50" in planned.stdout
+    workflow = load_workflow(tmp_path / "flows" / "fee-check.yaml", rpa_registry)
+    plan = build_plan(workflow, rpa_registry, {"reference": "R-1", "amount": "2500"})
+    assert plan.steps[1].arguments == {"value": Decimal("2.50")}
 
     run = workflow_runner.run(tmp_path / "flows" / "fee-check.yaml", {"reference": "R-1", "amount": "2500"})
     run.assert_done(outputs={"fee": Decimal("2.50")})
@@ -73,9 +75,9 @@ def test_bad_names_are_refused_with_the_rule(tmp_path: Path) -> None:
         new_skill_package("post-credit", "do", tmp_path)
 
 
-def test_new_skill_package_installs_registers_and_passes_its_test(run_rpa, tmp_path: Path) -> None:
-    created = run_rpa("new", "skill", "normalise_reference", "--capability", "think", cwd=tmp_path)
-    assert created.returncode == 0, created.stderr
+def test_new_skill_package_installs_registers_and_passes_its_test(rpa_cli, run_rpa, tmp_path: Path) -> None:
+    created = rpa_cli("new", "skill", "normalise_reference", "--capability", "think")
+    assert created.code == 0, created.stderr
     package = tmp_path / "rpa_normalise_reference"
     target = tmp_path / "site"
     install = subprocess.run(

@@ -84,20 +84,20 @@ def test_generated_examples_that_claim_to_be_valid_pass_rpa_validate(rpa_registr
     assert checked >= len(rpa_registry) // 2
 
 
-def test_rpa_skills_describe_and_docs_check_on_the_command_line(run_rpa, tmp_path: Path) -> None:
-    described = run_rpa("skills", "describe", "speak.notify", cwd=tmp_path)
-    assert described.returncode == 0, described.stderr
+def test_rpa_skills_describe_and_docs_check_on_the_command_line(rpa_cli) -> None:
+    described = rpa_cli("skills", "describe", "speak.notify")
+    assert described.code == 0, described.stderr
     assert "channel (one of 'email', 'webhook', required)" in described.stdout
 
-    unknown = run_rpa("skills", "describe", "speak.notfy", cwd=tmp_path)
-    assert unknown.returncode == 2
+    unknown = rpa_cli("skills", "describe", "speak.notfy")
+    assert unknown.code == 2
     assert "unknown skill 'speak.notfy'; did you mean 'speak.notify'?" in unknown.stderr
 
-    written = run_rpa("docs", "skills", "-o", "skills.md", cwd=tmp_path)
-    assert written.returncode == 0, written.stderr
-    fresh = run_rpa("docs", "skills", "-o", "skills.md", "--check", cwd=tmp_path)
-    assert fresh.returncode == 0, fresh.stderr
-    (tmp_path / "skills.md").write_text("old\n", encoding="utf-8")
-    stale = run_rpa("docs", "skills", "-o", "skills.md", "--check", cwd=tmp_path)
-    assert stale.returncode == 1
+    written = rpa_cli("docs", "skills", "-o", "skills.md")
+    assert written.code == 0, written.stderr
+    fresh = rpa_cli("docs", "skills", "-o", "skills.md", "--check")
+    assert fresh.code == 0, fresh.stderr
+    Path("skills.md").write_text("old\n", encoding="utf-8")
+    stale = rpa_cli("docs", "skills", "-o", "skills.md", "--check")
+    assert stale.code == 1
     assert "skills.md is out of date; regenerate it with: rpa docs skills -o skills.md" in stale.stderr
