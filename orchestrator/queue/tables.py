@@ -32,7 +32,7 @@ class WorkItemRow(SQLModel, table=True):
         # the claim query: new items by priority then age (partial: stays small with 100k done items)
         Index(
             "ix_work_items_claim",
-            "priority",
+            text("priority DESC"),
             "created_at",
             postgresql_where=text("status = 'new'"),
             sqlite_where=text("status = 'new'"),
