@@ -278,8 +278,14 @@ def seed(
         ):
             for chunk in _chunks(rows):
                 conn.execute(insert(table), chunk)
-    with store.writing() as conn:  # fresh planner statistics, as a long-lived store would have
-        conn.exec_driver_sql("ANALYZE")
+    # fresh planner statistics (and on PostgreSQL a visibility map), as autovacuum keeps them in a
+    # long-lived store: without it PostgreSQL cannot use index-only scans on freshly written rows
+    if store.is_sqlite:
+        with store.writing() as conn:
+            conn.exec_driver_sql("ANALYZE")
+    else:
+        with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM ANALYZE")
     return {"items": len(item_rows), "runs": len(run_rows), "steps": len(step_rows), "audit": len(chain.rows)}
 
 

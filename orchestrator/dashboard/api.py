@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 
@@ -134,13 +134,20 @@ def build_dashboard_api() -> APIRouter:
         run: str | None = Query(None, max_length=64),
         kind: str | None = Query(None, max_length=60),
         actor: str | None = Query(None, max_length=200),
-        day_from: date | None = Query(None, alias="from"),
-        day_to: date | None = Query(None, alias="to"),
+        day_from: date | None = Query(None, alias="from", description="From this day (dashboard time zone)."),
+        day_to: date | None = Query(None, alias="to", description="Up to this day, included."),
+        since: datetime | None = Query(
+            None, description="From this instant (no offset: dashboard time zone)."
+        ),
+        until: datetime | None = Query(None, description="Before this instant."),
         limit: int = Query(100, ge=1, le=1000),
         offset: int = Query(0, ge=0),
     ) -> AuditPage:
         """Audit events, newest first."""
-        start, end = dashboard_of(request).day_bounds(day_from, day_to)
+        dashboard = dashboard_of(request)
+        start, end = dashboard.day_bounds(day_from, day_to)
+        start = dashboard.instant(since) or start
+        end = dashboard.instant(until) or end
         flt = AuditFilter(
             run_id=run, kind=kind, actor=actor, since=start, until=end, limit=limit, offset=offset
         )

@@ -71,6 +71,12 @@ class Dashboard:
             return "—"
         return value.astimezone(self.settings.zone).strftime("%Y-%m-%d %H:%M:%S")
 
+    def instant(self, value: datetime | None) -> datetime | None:
+        """An instant given without an offset is read in the dashboard's time zone."""
+        if value is None or value.tzinfo is not None:
+            return value
+        return value.replace(tzinfo=self.settings.zone)
+
     def day_bounds(self, start: date | None, end: date | None) -> tuple[datetime | None, datetime | None]:
         """UTC instants of [start 00:00, end + 1 day 00:00) in the dashboard's time zone."""
         zone = self.settings.zone

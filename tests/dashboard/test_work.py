@@ -17,6 +17,8 @@ import httpx
 import pytest
 from dash_helpers import BOTS, ServedDashboard, client_for, csrf_of, isolated_app, sign_in, wait_for
 
+from orchestrator.dashboard.queries.manual import manual_entries as read_manual_entries
+from orchestrator.queue.manual import ManualQueue
 from orchestrator.queue.models import ItemStatus
 
 MINUTES = {name: float(spec["minutes_saved_per_item"]) for name, spec in BOTS.items()}
@@ -176,6 +178,9 @@ def test_the_manual_queue_shows_each_role_what_it_may_do(served: ServedDashboard
         data = sign_in(served.url, user).get("/api/dashboard/manual").json()
         return {e["item"]["reference"]: e for e in data if e["item"]}
 
+    batch = read_manual_entries(served.runtime.store)
+    one_by_one = ManualQueue(served.runtime.store, served.queue, served.runtime.registry).entries()
+    assert [(e.run, e.item, e.step) for e in batch] == [(e.run, e.item, e.step) for e in one_by_one]
     viewer = entries("vera")
     assert viewer["W-FLAG"]["actions"] == viewer["W-4EYES"]["actions"] == []
     operator = entries("olga")
@@ -244,6 +249,11 @@ def test_audit_trail_filters_and_chain_check(served: ServedDashboard) -> None:
         client.get("/api/dashboard/audit", params={"from": "2001-01-01", "to": "2001-01-31"}).json()["events"]
         == []
     )
+    newest, oldest = by_run[0]["at"], by_run[-1]["at"]  # newest first
+    since = client.get("/api/dashboard/audit", params={"run": run_id, "since": newest}).json()["events"]
+    assert [e["id"] for e in since] == [e["id"] for e in by_run if e["at"] >= newest]
+    before = client.get("/api/dashboard/audit", params={"run": run_id, "until": oldest}).json()
+    assert before["events"] == []
     verify = client.get("/api/dashboard/audit/verify").json()
     assert verify["ok"] is True
     assert verify["events"] == served.runtime.store.verify_audit().events
