@@ -74,7 +74,7 @@ def main() -> None:
     args = parser.parse_args()
     engine_rates, raw_rates = [], []
     for round_no in range(args.repeat):
-        with tempfile.TemporaryDirectory(dir=Path.cwd()) as tmp:
+        with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
             # alternate the order so that neither side always runs on a warmer disk cache
             if round_no % 2 == 0:

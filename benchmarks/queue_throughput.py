@@ -237,7 +237,7 @@ def main() -> None:
     print(f"{'backend':<11} {'procs':>5} {'runners items/s':>16} {'raw items/s':>12} {'ratio':>6}")
     for backend in backends:
         for procs in args.procs:
-            with tempfile.TemporaryDirectory(dir=Path.cwd()) as tmp:
+            with tempfile.TemporaryDirectory() as tmp:
                 folder = Path(tmp)
                 if backend == "sqlite":
                     orch = orchestrator_rate(f"sqlite:///{folder / 'rpa.db'}", procs, args.items, folder)

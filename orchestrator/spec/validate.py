@@ -194,6 +194,8 @@ class _Checker:
                 loc = tuple(error.get("loc", ()))
                 if _touches_expression(arguments, loc):
                     continue
+                if error.get("type") == "extra_forbidden" and len(loc) == 1:
+                    continue  # reported above as an unknown argument, with a suggestion
                 kept.append(error)
             if kept:
                 sub = ValidationError.from_exception_data(exc.title, kept)  # type: ignore[arg-type]
