@@ -100,6 +100,18 @@ def plan_answers(seed: int, count: int, sample_rate: int = 16000) -> list[CallAn
     return answers
 
 
+def record_answer(answer: CallAnswer, target: Path) -> Path:
+    """Write one answer recording to ``target`` (``answer.file`` is ignored); returns ``target``.
+
+    For callers that decide the answers themselves, e.g. a scenario that names each recording
+    after the voucher it confirms.
+    """
+    espeak, sox = _require("espeak-ng"), _require("sox")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _record(answer, target, espeak, sox)
+    return target
+
+
 def generate_answers(
     out: Path, *, seed: int = 7, count: int = 12, sample_rate: int = 16000
 ) -> list[CallAnswer]:

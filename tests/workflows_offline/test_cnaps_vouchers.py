@@ -279,3 +279,24 @@ def test_a_keying_in_doubt_is_looked_up_and_adopted_not_keyed_again(workflow_run
     assert len(in_doubt.calls) == 1
     assert len(in_doubt.verify_calls) == 1
     assert [line["serial_no"] for line in journal(workflow_runner)] == [SERIAL]
+
+
+def test_a_clearly_wrong_bank_code_is_reported_even_when_another_field_is_unsure(
+    workflow_runner: WorkflowRunner,
+) -> None:
+    changes = {
+        "payee_bank_code": {"value": PAYEE_BANK[:-1] + "3"},
+        "amount_figure": {"value": None, "flagged": True, "confidence": 0.0, "reason": "nothing was read"},
+    }
+
+    result = run(workflow_runner, voucher(changes=changes))
+
+    result.assert_parked(code="invalid_bank_code", step="bank_codes_valid")
+
+
+def test_an_unsure_bank_code_is_not_blamed_but_read_by_a_person(workflow_runner: WorkflowRunner) -> None:
+    unsure = {"value": "10510000001", "flagged": True, "confidence": 0.35, "reason": "OCR confidence 0.35"}
+
+    result = run(workflow_runner, voucher(changes={"payee_bank_code": unsure}))
+
+    result.assert_parked("flagged: payee_bank_code", code="voucher_unreadable", step="readable")
