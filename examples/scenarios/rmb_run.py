@@ -39,6 +39,7 @@ class RmbRun:
     first_wave: float  # seconds until the first wave had settled
     items: int
     time_by_skill: dict[str, float] = field(default_factory=dict)
+    platform_faults: dict[str, dict[str, Any]] = field(default_factory=dict)
     store: Any = None
     queue: Any = None
 
@@ -63,13 +64,15 @@ def run_rmb(
     timeout: float = 900.0,
     quiet_seconds: float = 4.0,
     keep_open: bool = False,
+    platform_options: dict[str, dict[str, Any]] | None = None,
     **prepare_options: Any,
 ) -> RmbRun:
     """Run the scenario in ``workspace`` (a new or empty folder) and judge it.
 
-    ``prepare_options`` go to ``rmb.prepare`` (outbound=, inbound_defects=, ...). With
-    ``keep_open`` the store stays open for the caller (``run.store``; close it with
-    ``run.store.close()``).
+    ``prepare_options`` go to ``rmb.prepare`` (outbound=, inbound_defects=, ...);
+    ``platform_options`` to ``run_platform`` per platform (e.g. fault injection:
+    ``{"portal": {"fail_rate": 0.1, "fail_phase": "after"}}``). With ``keep_open`` the store
+    stays open for the caller (``run.store``; close it with ``run.store.close()``).
     """
     from examples.platforms.launch import run_platform
     from orchestrator.bootstrap import build_runtime
@@ -81,7 +84,11 @@ def run_rmb(
     batch = rmb.prepare(workspace, size=size, seed=seed, **prepare_options)
     with contextlib.ExitStack() as stack:
         handles = {
-            name: stack.enter_context(run_platform(name, data_dir=workspace / "platforms" / name))
+            name: stack.enter_context(
+                run_platform(
+                    name, data_dir=workspace / "platforms" / name, **(platform_options or {}).get(name, {})
+                )
+            )
             for name in rmb.PLATFORMS
         }
         settings = Settings(
@@ -104,7 +111,15 @@ def run_rmb(
             if not keep_open:
                 runtime.store.close()
         run.store, run.queue = runtime.store, service.queue
+        run.platform_faults = {name: _faults(handle.base_url) for name, handle in handles.items()}
     return run
+
+
+def _faults(base_url: str) -> dict[str, Any]:
+    """The platform's fault-injection counters (``GET /_faults``)."""
+    import httpx
+
+    return httpx.get(f"{base_url}/_faults", timeout=10).json()
 
 
 async def _drive(
