@@ -6,15 +6,16 @@ import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
 from orchestrator import jsoncodec
-from orchestrator.bootstrap import Runtime, build_runtime
 from orchestrator.errors import RpaError, RunNotFound
-from orchestrator.logsetup import configure_logging
-from orchestrator.settings import Settings, load_settings
+
+if TYPE_CHECKING:  # the store and engine are imported only by commands that use them
+    from orchestrator.bootstrap import Runtime
+    from orchestrator.settings import Settings
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -46,6 +47,9 @@ class GlobalOptions:
     _runtime: Runtime | None = field(default=None, repr=False)
 
     def settings(self) -> Settings:
+        from orchestrator.logsetup import configure_logging
+        from orchestrator.settings import load_settings
+
         if self._settings is None:
             self._settings = load_settings(
                 self.config,
@@ -58,6 +62,8 @@ class GlobalOptions:
         return self._settings
 
     def runtime(self) -> Runtime:
+        from orchestrator.bootstrap import build_runtime
+
         if self._runtime is None:
             self._runtime = build_runtime(self.settings())
         return self._runtime

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import json
+from typing import Any
 
 import typer
 from rich.table import Table
@@ -11,11 +12,13 @@ from rich.table import Table
 from orchestrator import jsoncodec
 from orchestrator.cli.common import OPTIONS, CliError, out, print_json, resolve_run_id
 from orchestrator.cli.run_cmds import parse_inputs
-from orchestrator.queue.manual import ManualActionError, ManualQueue
-from orchestrator.queue.store import SQLWorkQueue
+from orchestrator.errors import RpaError
 
 
-def _manual() -> ManualQueue:
+def _manual() -> Any:
+    from orchestrator.queue.manual import ManualQueue
+    from orchestrator.queue.store import SQLWorkQueue
+
     runtime = OPTIONS.runtime()
     return ManualQueue(runtime.store, SQLWorkQueue(runtime.store), runtime.registry)
 
@@ -82,7 +85,7 @@ def register(app: typer.Typer) -> None:
     def _act(fn: object, *args: object) -> None:
         try:
             fn(*args)  # type: ignore[operator]
-        except ManualActionError as exc:
+        except RpaError as exc:  # ManualActionError and friends
             raise CliError(str(exc)) from None
 
     @manual.command("retry")
@@ -107,7 +110,7 @@ def register(app: typer.Typer) -> None:
         rid = resolve_run_id(OPTIONS.runtime(), run_id)
         try:
             change = _manual().resume(rid, _user(user), parse_inputs(corrections, None), note)
-        except ManualActionError as exc:
+        except RpaError as exc:  # ManualActionError and friends
             raise CliError(str(exc)) from None
         out.print(f"run {rid}: {change['before']} → {change['after']}; sent back to the queue", markup=False)
 

@@ -6,6 +6,7 @@ import asyncio
 import getpass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.table import Table
@@ -15,11 +16,11 @@ from orchestrator.cli.common import OPTIONS, CliError, err, out, print_json
 from orchestrator.cli.run_cmds import parse_inputs
 from orchestrator.errors import ConfigError
 from orchestrator.queue.models import ItemStatus
-from orchestrator.queue.service import Service, install_stop_signals, publish_bots
-from orchestrator.queue.store import SQLWorkQueue
 
 
-def _queue() -> SQLWorkQueue:
+def _queue() -> Any:
+    from orchestrator.queue.store import SQLWorkQueue
+
     return SQLWorkQueue(OPTIONS.runtime().store)
 
 
@@ -36,6 +37,8 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Publish the bots, schedule their triggers, run items and serve the API and dashboard."""
+        from orchestrator.queue.service import Service, install_stop_signals
+
         runtime = OPTIONS.runtime()
         settings = runtime.settings
         service = Service(
@@ -61,6 +64,8 @@ def register(app: typer.Typer) -> None:
         bot: list[str] = typer.Option([], "--bot", help="Only items of these bots (repeatable)."),
     ) -> None:
         """Run items from the shared store (start more workers on more machines to scale out)."""
+        from orchestrator.queue.service import Service, install_stop_signals
+
         runtime = OPTIONS.runtime()
         service = Service(runtime, runners=runners, serve_http=False, bots_dir=None)
 
@@ -100,6 +105,8 @@ def register(app: typer.Typer) -> None:
     @bots_app.command("publish")
     def bots_publish(folder: Path = typer.Argument(Path("bots"), help="Folder of bot files.")) -> None:
         """Validate and publish bot files to the store (what 'rpa serve' does at start)."""
+        from orchestrator.queue.service import publish_bots
+
         runtime = OPTIONS.runtime()
         published = publish_bots(runtime, _queue(), folder)
         for bot in published:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.table import Table
@@ -23,12 +23,14 @@ from orchestrator.cli.common import (
     resolve_run_id,
 )
 from orchestrator.cli.view import StepView
-from orchestrator.engine import RunOutcome
 from orchestrator.enums import RunStatus
 from orchestrator.errors import LeaseLostError
 from orchestrator.models import RunRecord
 from orchestrator.owners import owner_is_dead
 from orchestrator.spec.validate import load_workflow
+
+if TYPE_CHECKING:
+    from orchestrator.engine import RunOutcome
 
 EXIT_BY_STATUS = {
     RunStatus.done: EXIT_OK,
