@@ -19,7 +19,7 @@ import random
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -170,7 +170,7 @@ def generate_inbound(
     hits = (
         iter(listed_names(plan.count("screening_hit"), rng, sdn_folder)) if "screening_hit" in plan else None
     )
-    proximity = ListProximity(sdn_folder)
+    proximity = ListProximity.of(sdn_folder)
     messages = []
     for number, defect in enumerate(plan, start=1):
         fmt = "swift_mt" if number % 2 else "iso20022"
@@ -235,7 +235,7 @@ def _message(
             end_to_end_id=f"INV{rng.randrange(10**7, 10**8)}" if fmt == "iso20022" else None,
             uetr=uetr,
         ),
-        creation_time=datetime.now(UTC).replace(microsecond=0),
+        creation_time=datetime.combine(when, time(rng.randrange(0, 9), rng.randrange(60)), tzinfo=UTC),
         value_date=when,
         settlement_amount=Amount(currency="CNY", value=amount),
         bank_operation_code="CRED" if fmt == "swift_mt" else None,

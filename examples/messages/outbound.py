@@ -98,7 +98,7 @@ def generate_outbound(
     hits = (
         iter(listed_names(plan.count("screening_hit"), rng, sdn_folder)) if "screening_hit" in plan else None
     )
-    proximity = ListProximity(sdn_folder)
+    proximity = ListProximity.of(sdn_folder)
     instructions = [
         _instruction(rng, f"RO{batch}{number:05d}", defect, value_date, hits, proximity)
         for number, defect in enumerate(plan, start=1)

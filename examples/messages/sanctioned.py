@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 import re
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from examples.messages.parties import is_swift_x
@@ -91,6 +92,12 @@ class ListProximity:
             )
         self.screener = Screener.from_path(folder)
         self.threshold = threshold
+
+    @classmethod
+    @cache
+    def of(cls, folder: Path = DEFAULT_SDN_FOLDER) -> ListProximity:
+        """One per list folder and process (indexing the list takes a second or two)."""
+        return cls(folder)
 
     def too_close(self, *names: str) -> bool:
         return any(self.screener.screen(name, threshold=self.threshold, limit=1) for name in names if name)
