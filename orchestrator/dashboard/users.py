@@ -265,6 +265,7 @@ class UserDirectory:
                 values["password_hash"] = hash_password(password)
             conn.execute(update(USERS).where(USERS.c.name == attempted).values(**values))
             append(AuditEvent(kind="login_succeeded", actor=attempted, at=now, payload={"ip": ip}))
+        self.forget_old_failures()
         user = self.get(attempted)
         return LoginResult(LoginOutcome.ok, user=user)
 

@@ -95,6 +95,17 @@ def test_items_and_runs_with_filters(served: ServedDashboard) -> None:
     assert "L-01" not in html
 
 
+def test_data_is_escaped_in_the_pages(served: ServedDashboard) -> None:
+    hostile = '<img src=x onerror="alert(1)">'
+    served.queue.enqueue("rmb-bot", hostile, {"reference": hostile, "ok": False}, source="test")
+    _wait_status(served, hostile, ItemStatus.needs_review)
+    client = sign_in(served.url, "vera")
+    for path in ["/work/items", "/work/manual", f"/work/runs/{_item(served, hostile).run_id}"]:
+        html = client.get(path).text
+        assert "&lt;img src=x onerror=" in html, path
+        assert "<img src=x" not in html, path
+
+
 def test_run_detail_shows_the_timeline_and_the_failure_screenshot(served: ServedDashboard) -> None:
     client = sign_in(served.url, "vera")
     run_id = _item(served, "R-06").run_id
