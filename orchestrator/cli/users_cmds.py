@@ -19,7 +19,9 @@ from orchestrator.cli.common import OPTIONS, CliError, err, out, print_json
 
 # the dashboard's modules import FastAPI: loaded only when a users command runs, so that every
 # other command (``rpa validate`` first) starts as fast as before
-SCOPE_HELP = "read (JSON API and /metrics), items:write (enqueue), manual:act (manual queue actions)"
+SCOPE_HELP = (
+    "read (JSON API and /metrics), items:write (enqueue), manual:act (retry, resume, reject parked runs)"
+)
 
 
 def _directory() -> Any:

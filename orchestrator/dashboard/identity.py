@@ -41,7 +41,8 @@ class Identifier:
             presented = header[7:].strip()
             token = self.tokens.check(presented)
             if token is not None:
-                principal = Principal(user=token.name, role=token.role, via="token")
+                # "token:<name>": a machine never acts (or approves, four-eyes) under a person's name
+                principal = Principal(user=f"token:{token.name}", role=token.role, via="token")
                 return Caller(principal=principal, scopes=token.scopes)
             configured = principal_from_token(request, settings_tokens)
             return Caller(principal=configured) if configured is not None else None

@@ -4,7 +4,8 @@ Scopes narrow what a token may do below its role:
 
 * ``read`` — every GET of the JSON API and ``/metrics``;
 * ``items:write`` — enqueue work items (``POST /api/bots/{bot}/items``);
-* ``manual:act`` — act on the manual queue (``POST /api/manual/{run}/{action}``).
+* ``manual:act`` — act on the manual queue (``POST /api/manual/{run}/{action}``), except
+  approve: a four-eyes approval needs a person.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ TOKEN_PREFIX = "rpat_"  # noqa: S105 - marks our tokens, not a secret  # nosec B
 SCOPES: dict[str, str] = {
     "read": "read the JSON API and /metrics",
     "items:write": "enqueue work items",
-    "manual:act": "retry, resume, approve or reject runs waiting for a person",
+    "manual:act": "retry, resume or reject runs waiting for a person (approving needs a person)",
 }
 _WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 _ENQUEUE = re.compile(r"/api/bots/[^/]+/items/?")
@@ -46,7 +47,8 @@ def required_scope(method: str, path: str) -> str | None:
     if _ENQUEUE.fullmatch(path):
         return "items:write"
     if _MANUAL.fullmatch(path):
-        return "manual:act"
+        # four-eyes means two people: no token approves, whatever its scopes
+        return None if path.rstrip("/").endswith("/approve") else "manual:act"
     return None
 
 

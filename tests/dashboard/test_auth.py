@@ -272,6 +272,9 @@ def test_tokens_act_only_within_their_scopes(tmp_path: Path, app_runtime: tuple[
     )
     assert call("GET", "/api/dashboard/overview", feeder) == 403  # no read scope
     assert call("POST", "/api/manual/x/retry", feeder, json={}) == 403
+    actor = tokens.create("actor", Role.admin, ["manual:act"], actor="tests")
+    assert call("POST", "/api/manual/x/retry", actor, json={}) == 404  # allowed through; no such run
+    assert call("POST", "/api/manual/x/approve", actor, json={}) == 403  # four-eyes needs a person
     assert (
         call("POST", "/api/bots/ledger-bot/items", weak_feeder, json={"reference": "T-2"}) == 403
     )  # role too low
@@ -286,7 +289,7 @@ def test_tokens_act_only_within_their_scopes(tmp_path: Path, app_runtime: tuple[
     assert feeder[5:] not in stored
     assert token_digest(feeder) in stored
     item = app.state.context.queue.find_item("ledger-bot", "T-1")
-    assert item.created_by == "feeder"
+    assert item.created_by == "token:feeder"  # never a person's name
 
 
 def test_tokens_from_the_settings_still_work(tmp_path: Path) -> None:
