@@ -1,6 +1,6 @@
 """Run the RMB scenario end to end the way ``rpa demo`` does, for tests and measurements.
 
-``run_rmb(workspace, size=..., seed=...)`` copies ``workflows/``, ``bots/`` and ``config/`` into
+``run_rmb(workspace, size=..., seed=...)`` copies ``workflows/``, ``config/`` and the RMB bots into
 ``workspace``, calls ``rmb.prepare``, starts the portal and the reporting platform, runs the
 orchestrator's ``Service`` (bots published, folder watchers, runners) in-process on a SQLite store,
 enqueues the outbound instructions, waits for the first wave, calls ``after_main_batch``, waits
@@ -50,8 +50,11 @@ class RmbRun:
 
 def make_workspace(workspace: Path) -> Path:
     workspace.mkdir(parents=True, exist_ok=True)
-    for folder in ("workflows", "bots", "config"):
+    for folder in ("workflows", "config"):
         shutil.copytree(REPO / folder, workspace / folder, dirs_exist_ok=True)
+    (workspace / "bots").mkdir(exist_ok=True)
+    for bot in rmb.BOTS:  # only this scenario's bots: the other scenario's watchers stay out
+        shutil.copy2(REPO / "bots" / f"{bot}.yaml", workspace / "bots" / f"{bot}.yaml")
     return workspace
 
 
