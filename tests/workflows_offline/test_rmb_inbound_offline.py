@@ -18,7 +18,7 @@ from rmb_offline_support import (
 from examples.messages.inbound import InboundMessage, generate_inbound
 from orchestrator.testing import WorkflowRunner, fake
 from skills import BusinessError, TechnicalError
-from skills.think.payments import StatusReport, parse_message
+from skills.think.payments import StatusReport, parse_message, write_mt
 
 DEFECTS = {
     "malformed": 2,
@@ -176,3 +176,31 @@ def test_a_portal_validation_message_goes_to_a_person(work: WorkflowRunner, batc
 
     run.assert_parked("Account number must be 8 to 32 digits", code="platform_validation", step="post")
     assert reporting.bodies == []
+
+
+def _rewritten(message: InboundMessage, name: str, **debtor_changes: object) -> InboundMessage:
+    payment = parse_message(message.content).payments[0]
+    payment.debtor = payment.debtor.model_copy(update=debtor_changes)
+    text = write_mt(payment)
+    return InboundMessage(**{**message.__dict__, "content": text.encode(), "file_name": name})
+
+
+def test_without_an_address_country_the_payer_country_is_its_banks(work: WorkflowRunner, batch) -> None:
+    clean = _first(batch, defect=None, format="swift_mt")
+    message = _rewritten(clean, "no-country.fin", country=None, town=None, address_lines=["SOMEWHERE 1"])
+    assert ":50K:" in message.content.decode()
+    run, _, reporting = _run(work, message)
+
+    run.assert_done()
+    assert reporting.bodies[0]["payer_country"] == clean.debtor_country
+
+
+def test_nothing_is_posted_that_cannot_be_reported(work: WorkflowRunner, batch) -> None:
+    clean = _first(batch, defect=None, format="swift_mt")
+    message = _rewritten(clean, "payer-in-cn.fin", country="CN")
+    run, portal, _ = _run(work, message)
+
+    run.assert_parked(
+        "payer's country abroad (found 'CN')", code="incomplete_reporting_data", step="reportable"
+    )
+    assert portal.posted == []
