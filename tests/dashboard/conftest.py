@@ -14,6 +14,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from dash_helpers import (
     PASSWORDS,
+    PORTAL_SECRET,
     ServedDashboard,
     enqueue_items,
     make_runtime,
@@ -57,16 +58,18 @@ def add_users(runtime: Any) -> UserDirectory:
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedDashboard]:
     """20 items of two example bots processed by real runners, the dashboard served over them."""
     folder = tmp_path_factory.mktemp("served")
-    runtime = make_runtime(folder, poll_seconds=1)
-    add_users(runtime)
-    dashboard = ServedDashboard(runtime, write_bots(folder)).start()
-    try:
-        enqueue_items(dashboard.queue)
-        wait_for(dashboard.settled, 180, "the runners to process the 20 items")
-        yield dashboard
-    finally:
-        dashboard.stop()
-        asyncio.run(runtime.aclose())
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("RPA_SECRET_PORTAL_PASSWORD", PORTAL_SECRET)
+        runtime = make_runtime(folder, poll_seconds=1)
+        add_users(runtime)
+        dashboard = ServedDashboard(runtime, write_bots(folder)).start()
+        try:
+            enqueue_items(dashboard.queue)
+            wait_for(dashboard.settled, 180, "the runners to process the 20 items")
+            yield dashboard
+        finally:
+            dashboard.stop()
+            asyncio.run(runtime.aclose())
 
 
 @pytest.fixture(scope="module")

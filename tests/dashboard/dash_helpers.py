@@ -57,6 +57,7 @@ steps:
       reference: ${{ inputs.reference }}
       flaky: ${{ inputs.flaky }}
       always_fail: ${{ inputs.broken }}
+      login: ${{ secrets.portal_password }}
   - id: post
     uses: do.append_record
     idempotency_key: ${{ inputs.reference }}
@@ -80,6 +81,8 @@ ITEMS: list[tuple[str, str, dict[str, Any]]] = [
     ("rmb-bot", "R-07", {"flaky": True}),
     ("rmb-bot", "R-08", {"broken": True}),
 ]
+
+PORTAL_SECRET = "Portal-Secret-7f3a91c2"  # given as RPA_SECRET_PORTAL_PASSWORD to the served runners
 
 PASSWORDS = {
     "admin": "admin-password-for-tests",

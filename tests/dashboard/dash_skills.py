@@ -19,6 +19,7 @@ class ScreenParams(BaseModel):
     reference: str = Field(description="Business reference shown on the portal.")
     flaky: bool = Field(False, description="Fail the first attempt with a screenshot.")
     always_fail: bool = Field(False, description="Fail every attempt.")
+    login: str = Field("", description="Portal login password (a secret: the store keeps it masked).")
 
 
 class ScreenResult(BaseModel):
@@ -42,4 +43,5 @@ def portal_screen(ctx: SkillContext, params: ScreenParams) -> ScreenResult:
     if params.always_fail or (params.flaky and ctx.attempt == 1):
         ctx.save_evidence("portal-error", screenshot_png(f"HTTP 503 for {params.reference}"), "image/png")
         raise TechnicalError(f"the portal answered 503 for {params.reference}", applied=False)
-    return ScreenResult(screen=f"credit {params.reference} posted")
+    signed = f" (signed in with {params.login})" if params.login else ""
+    return ScreenResult(screen=f"credit {params.reference} posted{signed}")

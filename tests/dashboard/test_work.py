@@ -15,7 +15,16 @@ from typing import Any
 
 import httpx
 import pytest
-from dash_helpers import BOTS, ServedDashboard, client_for, csrf_of, isolated_app, sign_in, wait_for
+from dash_helpers import (
+    BOTS,
+    PORTAL_SECRET,
+    ServedDashboard,
+    client_for,
+    csrf_of,
+    isolated_app,
+    sign_in,
+    wait_for,
+)
 
 from orchestrator.dashboard.queries.manual import manual_entries as read_manual_entries
 from orchestrator.queue.manual import ManualQueue
@@ -93,6 +102,25 @@ def test_items_and_runs_with_filters(served: ServedDashboard) -> None:
     html = client.get("/work/runs", params={"bot": "rmb-bot"}).text
     assert "R-08" in html
     assert "L-01" not in html
+
+
+def test_secrets_never_reach_a_page_or_the_api(served: ServedDashboard) -> None:
+    client = sign_in(served.url, "vera")
+    run_id = _item(served, "R-06").run_id
+    detail = client.get(f"/api/dashboard/runs/{run_id}").json()
+    screen = next(s for s in detail["steps"] if s["step_id"] == "screen")
+    assert screen["params"]["login"] == "***"
+    assert screen["output"]["screen"] == "credit R-06 posted (signed in with ***)"
+    for path in [
+        f"/api/dashboard/runs/{run_id}",
+        f"/work/runs/{run_id}",
+        "/api/dashboard/audit?limit=1000",
+        "/audit",
+        "/api/dashboard/manual",
+        "/work/manual",
+        "/metrics",
+    ]:
+        assert PORTAL_SECRET not in client.get(path).text, path
 
 
 def test_data_is_escaped_in_the_pages(served: ServedDashboard) -> None:
