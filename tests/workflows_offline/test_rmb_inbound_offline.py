@@ -204,3 +204,20 @@ def test_nothing_is_posted_that_cannot_be_reported(work: WorkflowRunner, batch) 
         "payer's country abroad (found 'CN')", code="incomplete_reporting_data", step="reportable"
     )
     assert portal.posted == []
+
+
+def test_an_mt103_without_an_ordering_institution_uses_its_sender(work: WorkflowRunner, batch) -> None:
+    clean = _first(batch, defect=None, format="swift_mt")
+    payment = parse_message(clean.content).payments[0]
+    payment.debtor_agent = None
+    payment.debtor = payment.debtor.model_copy(update={"country": None, "town": None, "address_lines": ["X"]})
+    message = InboundMessage(
+        **{**clean.__dict__, "content": write_mt(payment).encode(), "file_name": "no-52a.fin"}
+    )
+    assert ":52A:" not in message.content.decode()
+    run, _, reporting = _run(work, message)
+
+    run.assert_done()
+    assert reporting.bodies[0]["payer_country"] == clean.debtor_country
+    roles = [(i["role"], i["valid"]) for i in run.step("identifiers").output["results"]]
+    assert ("debtor_agent", True) in roles
