@@ -56,9 +56,17 @@ def app_runtime(tmp_path: Path) -> Iterator[tuple[Any, Any]]:
     asyncio.run(runtime.aclose())
 
 
+@pytest.fixture(scope="module")
+def shared_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, Any]]:
+    """One app for the tests that change no user (argon2 hashing of the users costs seconds)."""
+    app, runtime = isolated_app(tmp_path_factory.mktemp("shared"))
+    yield app, runtime
+    asyncio.run(runtime.aclose())
+
+
 @pytest.fixture
-def client(app_runtime: tuple[Any, Any]) -> Any:
-    return client_for(app_runtime[0])
+def client(shared_app: tuple[Any, Any]) -> Any:
+    return client_for(shared_app[0])
 
 
 def _csrf(client: Any) -> str:
@@ -136,16 +144,16 @@ def test_pages_have_no_inline_script_or_style(client: Any) -> None:
 
 
 def test_session_cookie_is_httponly_samesite_and_secure_over_tls(
-    tmp_path: Path, app_runtime: tuple[Any, Any]
+    tmp_path: Path, shared_app: tuple[Any, Any]
 ) -> None:
-    plain = client_for(app_runtime[0])
+    plain = client_for(shared_app[0])
     cookie = sign_in_testclient(plain, "olga").headers["set-cookie"]
     assert "rpa_session=" in cookie
     assert "HttpOnly" in cookie
     assert "SameSite=lax" in cookie
     assert "Path=/" in cookie
     assert "Secure" not in cookie
-    tls = client_for(app_runtime[0], base_url="https://testserver")
+    tls = client_for(shared_app[0], base_url="https://testserver")
     assert "Secure" in sign_in_testclient(tls, "olga").headers["set-cookie"]
     forced, runtime = isolated_app(tmp_path / "forced", cookie_secure=True)
     try:
@@ -154,8 +162,8 @@ def test_session_cookie_is_httponly_samesite_and_secure_over_tls(
         asyncio.run(runtime.aclose())
 
 
-def test_the_login_form_needs_its_own_token(app_runtime: tuple[Any, Any]) -> None:
-    app = app_runtime[0]
+def test_the_login_form_needs_its_own_token(shared_app: tuple[Any, Any]) -> None:
+    app = shared_app[0]
     attacker, victim = client_for(app), client_for(app)
     stolen = form_token(attacker.get("/login").text)
     form = {"username": "olga", "password": PASSWORDS["olga"], "next": "/"}
@@ -167,8 +175,8 @@ def test_the_login_form_needs_its_own_token(app_runtime: tuple[Any, Any]) -> Non
     assert victim.post("/login", data={**form, "csrf_token": "forged"}).status_code == 403
 
 
-def test_state_changing_requests_need_the_session_csrf_token(app_runtime: tuple[Any, Any]) -> None:
-    client = client_for(app_runtime[0])
+def test_state_changing_requests_need_the_session_csrf_token(shared_app: tuple[Any, Any]) -> None:
+    client = client_for(shared_app[0])
     sign_in_testclient(client, "olga")
     token = _csrf(client)
     # without or with a wrong token: refused before any route runs
@@ -178,7 +186,7 @@ def test_state_changing_requests_need_the_session_csrf_token(app_runtime: tuple[
     )
     assert client.post("/work/manual/nope/retry", data={"csrf_token": "wrong"}).status_code == 403
     assert client.post("/logout", data={}).status_code == 403
-    other = client_for(app_runtime[0])
+    other = client_for(shared_app[0])
     sign_in_testclient(other, "admin")
     assert (
         client.post("/api/manual/nope/retry", json={}, headers={"x-csrf-token": _csrf(other)}).status_code
@@ -190,8 +198,8 @@ def test_state_changing_requests_need_the_session_csrf_token(app_runtime: tuple[
     assert client.post("/logout", data={"csrf_token": token}).status_code == 303
 
 
-def test_viewers_get_403_from_every_action(app_runtime: tuple[Any, Any]) -> None:
-    client = client_for(app_runtime[0])
+def test_viewers_get_403_from_every_action(shared_app: tuple[Any, Any]) -> None:
+    client = client_for(shared_app[0])
     sign_in_testclient(client, "vera")
     token = _csrf(client)
     headers = {"x-csrf-token": token}
