@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import contextlib
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -56,13 +57,16 @@ class ScenarioRun:
 
 
 def make_workspace(folder: Path) -> Path:
-    """A new workspace laid out as ``rpa demo`` lays it out."""
+    """A new workspace laid out as ``rpa demo`` lays it out, with only this scenario's bots."""
     folder.mkdir(parents=True, exist_ok=True)
     if any(folder.iterdir()):
         raise RuntimeError(f"{folder} is not empty; a workspace needs a new or empty folder")
-    for name in ("workflows", "bots", "config", "schema"):
+    for name in ("workflows", "config", "schema"):
         if (REPO / name).is_dir():
             shutil.copytree(REPO / name, folder / name)
+    (folder / "bots").mkdir()
+    for bot in cnaps.BOTS:  # only this scenario's bots: the other scenario's are not published here
+        shutil.copy2(REPO / "bots" / f"{bot}.yaml", folder / "bots" / f"{bot}.yaml")
     for name in ("inbox", "outbox", "calls", "platforms"):
         (folder / name).mkdir(exist_ok=True)
     return folder.resolve()
@@ -162,15 +166,36 @@ def skill_times(store: Any, items: list[Any]) -> dict[str, SkillTime]:
     return dict(sorted(times.items(), key=lambda kv: -kv[1].milliseconds))
 
 
+def set_call_threshold(workspace: Path, amount: str) -> None:
+    """Change ``call_above`` in the workspace's copy of the vouchers bot (what an operator would do)."""
+    bot = workspace / "bots" / f"{cnaps.VOUCHER_BOT}.yaml"
+    text = bot.read_text(encoding="utf-8")
+    changed = re.sub(r'(?m)^(\s*call_above:\s*)"[^"]*"', rf'\g<1>"{amount}"', text)
+    if changed == text and f'"{amount}"' not in text:
+        raise RuntimeError(f"{bot} has no call_above input to change")
+    bot.write_text(changed, encoding="utf-8")
+
+
 def run_scenario(
-    workspace: Path, *, size: int, seed: int, timeout: float = 3600, **prepare_options: Any
+    workspace: Path,
+    *,
+    size: int,
+    seed: int,
+    timeout: float = 3600,
+    call_above: str | None = None,
+    **prepare_options: Any,
 ) -> ScenarioRun:
-    """Prepare, run and judge the scenario in ``workspace`` (a new or empty folder)."""
+    """Prepare, run and judge the scenario in ``workspace`` (a new or empty folder).
+
+    ``call_above`` changes the vouchers bot's call threshold in the workspace first.
+    """
     from orchestrator.bootstrap import build_runtime
     from orchestrator.queue.service import Service
     from orchestrator.settings import load_settings
 
     workspace = make_workspace(workspace)
+    if call_above is not None:
+        set_call_threshold(workspace, call_above)
     batch = cnaps.prepare(workspace, size=size, seed=seed, **prepare_options)
     with terminal_on_display(workspace) as (display, handles), secrets_in_environment():
         config = write_settings(workspace, cnaps.platform_settings(handles), display)

@@ -109,10 +109,13 @@ class VoucherVerdict:
     truth: VoucherTruth | None = None
 
     def duplicate_caught(self, inbox: Path) -> bool:
-        """The second copy was refused as a duplicate (moved to failed/ saying so), never keyed twice."""
+        """The second copy was refused as a duplicate (moved to failed/ saying so), never keyed twice.
+
+        Files leave an inbox for ``processed/`` and ``failed/`` beside it (``skills.hear.inbox``).
+        """
         assert self.truth is not None
         names = {self.truth.file, self.truth.resent_as}
-        for reason in (inbox / "failed").glob("*.reason.txt"):
+        for reason in (inbox.parent / "failed").glob("*.reason.txt"):
             stem = reason.name.removesuffix(".reason.txt")
             if any(stem.startswith(Path(n).stem) for n in names if n) and "duplicate of work item" in (
                 reason.read_text(encoding="utf-8")

@@ -234,12 +234,23 @@ def test_an_unsure_account_is_unreadable_but_a_clearly_short_one_is_invalid(
     )
 
 
-def test_a_card_number_failing_its_luhn_digit_is_an_invalid_account(workflow_runner: WorkflowRunner) -> None:
+def test_a_persons_card_number_failing_its_luhn_digit_is_an_invalid_account(
+    workflow_runner: WorkflowRunner,
+) -> None:
     mistyped = {"value": PAYER_CARD[:-1] + "9", "raw": PAYER_CARD[:-1] + "9"}
+    person = {"value": "王芳", "raw": "王芳"}
 
-    result = run(workflow_runner, voucher(changes={"payer_account": mistyped}))
+    result = run(workflow_runner, voucher(changes={"payer_account": mistyped, "payer_name": person}))
 
     result.assert_parked("fails the Luhn check", code="invalid_account", step="accounts_valid")
+
+
+def test_a_company_account_shaped_like_a_card_needs_no_luhn_digit(workflow_runner: WorkflowRunner) -> None:
+    company_account = {"value": PAYER_CARD[:-1] + "9", "raw": PAYER_CARD[:-1] + "9"}
+
+    result = run(workflow_runner, voucher(changes={"payer_account": company_account}))
+
+    result.assert_done()  # the payer is 北京恒信贸易有限公司: 对公账户 carry no check digit
 
 
 def test_a_bank_code_with_a_wrong_check_digit_is_invalid(workflow_runner: WorkflowRunner) -> None:
