@@ -14,6 +14,15 @@ from orchestrator.cli import audit_cmds, run_cmds, spec_cmds
 from orchestrator.cli.common import EXIT_USAGE, OPTIONS, CliError, err, print_error
 from orchestrator.errors import RpaError, WorkflowError
 
+try:  # Typer 0.29+ vendors its own copy of Click; older releases use Click itself
+    from typer._click import exceptions as _click_exceptions
+except ImportError:  # pragma: no cover - depends on the installed Typer
+    from click import exceptions as _click_exceptions
+
+_EXIT = (click.exceptions.Exit, typer.Exit)
+_CLICK_ERRORS = (click.ClickException, _click_exceptions.ClickException)
+_ABORT = (click.exceptions.Abort, typer.Abort)
+
 app = typer.Typer(
     name="rpa",
     help="Digital Employee: run bank operations workflows (see, hear, speak, think, do) durably.",
@@ -80,12 +89,12 @@ def main(argv: list[str] | None = None) -> int:
             args=argv if argv is not None else sys.argv[1:], prog_name="rpa", standalone_mode=False
         )
         return int(result or 0)
-    except click.exceptions.Exit as exc:
+    except _EXIT as exc:
         return exc.exit_code
-    except click.ClickException as exc:
+    except _CLICK_ERRORS as exc:
         exc.show()
         return exc.exit_code
-    except click.exceptions.Abort:
+    except _ABORT:
         err.print("aborted")
         return 130
     except CliError as exc:

@@ -51,6 +51,7 @@ class ElementResult:
     code: str | None = None
     fail_run: bool = False
     record: StepRecord | None = None
+    evidence: list[dict[str, str]] = field(default_factory=list)
 
 
 class _RecordingEvidence:
@@ -138,6 +139,9 @@ class ElementRunner:
         if base.get("error"):
             base["error"] = self.env.masker.mask(str(base["error"]))
         return StepRecord(**base)
+
+    def _evidence_list(self) -> list[dict[str, str]]:
+        return [{"name": r.name, "sha256": r.sha256} for r in self.evidence.refs]
 
     def audit(self, kind: str, payload: dict[str, Any]) -> AuditEvent:
         payload = {"skill": self.spec.id, "index": self.index, **payload}
@@ -583,7 +587,9 @@ class ElementRunner:
                 error=reason,
             )
         )
-        return ElementResult(StepStatus.needs_review, reason=reason, code=code, record=record)
+        return ElementResult(
+            StepStatus.needs_review, reason=reason, code=code, record=record, evidence=self._evidence_list()
+        )
 
     def _business_failure(
         self,
@@ -650,7 +656,14 @@ class ElementRunner:
         if not fail_run:
             event = self.audit("step_failed", {"attempts": attempt, "error": reason, "on_error": "continue"})
             self.env.store.save_step(self.env.fence, record, event)
-        return ElementResult(StepStatus.failed, reason=reason, code=code, fail_run=fail_run, record=record)
+        return ElementResult(
+            StepStatus.failed,
+            reason=reason,
+            code=code,
+            fail_run=fail_run,
+            record=record,
+            evidence=self._evidence_list(),
+        )
 
 
 def evaluate_condition(step: StepSpec, scope: Mapping[str, Any]) -> bool:

@@ -419,6 +419,7 @@ class RunExecutor:
                 result.code or "needs_review",
                 step,
                 result.record,
+                evidence=result.evidence,
             )
         if result.status is StepStatus.failed and result.fail_run:
             reason = result.reason or "failed"
@@ -428,7 +429,7 @@ class RunExecutor:
                 step_id=step.id,
                 actor=self.owner,
                 at=self.clock.now(),
-                payload={"reason": reason, "code": result.code},
+                payload={"reason": reason, "code": result.code, **_evidence(result.evidence)},
             )
             if result.record is not None:
                 self.store.save_step(env.fence, result.record)
@@ -455,6 +456,7 @@ class RunExecutor:
         code: str,
         step: StepSpec | None,
         record: StepRecord | None,
+        evidence: list[dict[str, str]] | None = None,
     ) -> RunOutcome:
         """Park the run for a person; the step row and the run status change in one transaction."""
         reason = env.masker.mask(reason)
@@ -464,7 +466,7 @@ class RunExecutor:
             step_id=step.id if step else None,
             actor=self.owner,
             at=self.clock.now(),
-            payload={"reason": reason, "code": code},
+            payload={"reason": reason, "code": code, **_evidence(evidence)},
         )
         self.store.finish_run(
             fence,
@@ -488,6 +490,11 @@ class RunExecutor:
 
 
 FinishHook = Callable[[Any, Any, RunOutcome], None]
+
+
+def _evidence(refs: list[dict[str, str]] | None) -> dict[str, Any]:
+    """Evidence (failure screenshots) of the step that ended the run, for its audit event."""
+    return {"evidence": refs} if refs else {}
 
 
 def _bind(hook: FinishHook | None, outcome: RunOutcome) -> Callable[[Any, Any], None] | None:

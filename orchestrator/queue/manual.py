@@ -99,6 +99,10 @@ class ManualQueue:
         step_id = entry.run.parked_step
         if not step_id or entry.step is None:
             raise ManualActionError(f"run {run_id} has no parked step whose arguments could be corrected")
+        if entry.step.skill == "think.approval" or entry.run.reason_code == "awaiting_approval":
+            raise ManualActionError(
+                "an approval step cannot be corrected; it is approved (four-eyes) or rejected"
+            )
         spec = self.registry.get(entry.step.skill)
         if spec is None:
             raise ManualActionError(f"skill {entry.step.skill} is not registered here")

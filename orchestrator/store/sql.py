@@ -171,6 +171,11 @@ class SQLRunStore(RunStore):
         except OperationalError as exc:
             raise StoreUnavailable(f"store read failed: {exc.orig}") from exc
 
+    def ping(self) -> None:
+        """A trivial query: raises StoreUnavailable when the database does not answer."""
+        with self.reading() as conn:
+            conn.execute(select(1))
+
     def close(self) -> None:
         if self._fast is not None:
             self._fast.close()

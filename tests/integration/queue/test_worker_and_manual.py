@@ -76,7 +76,9 @@ def test_worker_runs_items_and_people_work_the_manual_queue(runtime, tmp_path: P
         manual.resume(entries["BAD-1"].run.id, "bob", {"condition": "perhaps"})
     change = manual.resume(entries["BAD-1"].run.id, "bob", {"condition": "true"}, "checked with the customer")
     assert change["after"] == {"condition": True}
-    # four-eyes: the maker cannot approve
+    # four-eyes: an approval cannot be "corrected" into existence, and the maker cannot approve
+    with pytest.raises(ManualActionError, match="cannot be corrected"):
+        manual.resume(entries["4EYES"].run.id, "alice", {"approved_by": "mallory"})
     with pytest.raises(ManualActionError, match="four-eyes"):
         manual.approve(entries["4EYES"].run.id, "alice")
     manual.approve(entries["4EYES"].run.id, "carol")
