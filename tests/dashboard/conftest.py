@@ -13,19 +13,14 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from dash_helpers import (
-    PASSWORDS,
     PORTAL_SECRET,
     ServedDashboard,
+    add_users,
     enqueue_items,
     make_runtime,
     wait_for,
     write_bots,
 )
-
-from orchestrator.api.security import Role
-from orchestrator.dashboard.config import dashboard_settings
-from orchestrator.dashboard.tables import ensure_schema
-from orchestrator.dashboard.users import UserDirectory
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -41,17 +36,6 @@ CHROMIUM_ARGS = [
     "--disable-extensions",
     "--no-default-browser-check",
 ]
-LOCKOUT_TARGET = ("lena", "operator-password-lena")
-
-
-def add_users(runtime: Any) -> UserDirectory:
-    ensure_schema(runtime.store)
-    users = UserDirectory(runtime.store, dashboard_settings(runtime.settings))
-    users.add("admin", PASSWORDS["admin"], Role.admin, actor="tests")
-    users.add("olga", PASSWORDS["olga"], Role.operator, actor="tests")
-    users.add("vera", PASSWORDS["vera"], Role.viewer, actor="tests")
-    users.add(LOCKOUT_TARGET[0], LOCKOUT_TARGET[1], Role.operator, actor="tests")
-    return users
 
 
 @pytest.fixture(scope="session")

@@ -242,8 +242,6 @@ def isolated_app(
 
     runtime = make_runtime(folder, settings_extra=settings_extra, **dashboard)
     if users:
-        from conftest import add_users
-
         add_users(runtime)
     queue = SQLWorkQueue(runtime.store)
     context = ServiceContext(
@@ -269,3 +267,22 @@ def sign_in_testclient(client: Any, user: str, password: str | None = None, next
             "next": next_path,
         },
     )
+
+
+LOCKOUT_TARGET = ("lena", "operator-password-lena")
+
+
+def add_users(runtime: Any) -> Any:
+    """The test users (admin, operator olga, viewer vera, and an account to lock out)."""
+    from orchestrator.api.security import Role
+    from orchestrator.dashboard.config import dashboard_settings
+    from orchestrator.dashboard.tables import ensure_schema
+    from orchestrator.dashboard.users import UserDirectory
+
+    ensure_schema(runtime.store)
+    users = UserDirectory(runtime.store, dashboard_settings(runtime.settings))
+    users.add("admin", PASSWORDS["admin"], Role.admin, actor="tests")
+    users.add("olga", PASSWORDS["olga"], Role.operator, actor="tests")
+    users.add("vera", PASSWORDS["vera"], Role.viewer, actor="tests")
+    users.add(LOCKOUT_TARGET[0], LOCKOUT_TARGET[1], Role.operator, actor="tests")
+    return users

@@ -217,7 +217,7 @@ def test_a_viewer_sees_no_actions_and_the_api_refuses_with_or_without_csrf(
 
 
 def test_an_account_locks_after_five_failed_sign_ins(served: ServedDashboard, chromium: Any) -> None:
-    from conftest import LOCKOUT_TARGET
+    from dash_helpers import LOCKOUT_TARGET
 
     user, password = LOCKOUT_TARGET
     context = chromium.new_context(viewport=VIEWPORT)
