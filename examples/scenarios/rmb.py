@@ -40,6 +40,7 @@ PACS008_OUTBOX = "outbox/pacs008"
 PACS002_OUTBOX = "outbox/pacs002"
 STATUS_LOG = "outbox/outbound-status.jsonl"
 PORTAL_USER = ("bot", "bot-password")  # the example portal's default robot user
+PORTAL_SECRET = "portal_password"  # nosec B105 - the name of the secret, not a password
 RESPONDER_TIMEOUT = 900.0
 
 _responders: dict[Path, tuple[threading.Thread, threading.Event]] = {}
@@ -50,14 +51,14 @@ def platform_settings(handles: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {
         "portal": {
             "base_url": handles["portal"].base_url,
-            "login": {"path": "/login", "username": PORTAL_USER[0], "password_secret": "portal_password"},
+            "login": {"path": "/login", "username": PORTAL_USER[0], "password_secret": PORTAL_SECRET},
         },
         "reporting": {"base_url": handles["reporting"].base_url},
     }
 
 
 def secrets() -> dict[str, str]:
-    return {"portal_password": PORTAL_USER[1]}
+    return {PORTAL_SECRET: PORTAL_USER[1]}
 
 
 def prepare(
