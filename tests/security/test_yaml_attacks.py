@@ -8,7 +8,9 @@ an alias bomb in memory.
 
 from __future__ import annotations
 
-import resource
+import json
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -53,15 +55,39 @@ def _files(tmp_path: Path) -> dict[str, tuple[str, str]]:
     }
 
 
+_MEASURE = """
+import json, resource, subprocess, sys
+done = subprocess.run(sys.argv[1:], capture_output=True, text=True)
+peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+print(json.dumps({"code": done.returncode, "out": done.stdout, "err": done.stderr, "peak_kb": peak}))
+"""
+
+
+def _validate_measuring_memory(
+    folder: Path, files: list[str]
+) -> tuple[subprocess.CompletedProcess[str], int]:
+    """Run ``rpa validate`` under a fresh parent whose only child it is, so its peak RSS is its own."""
+    rpa = str(Path(sys.executable).parent / "rpa")
+    wrapper = subprocess.run(
+        [sys.executable, "-c", _MEASURE, rpa, "validate", *files],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    data = json.loads(wrapper.stdout)
+    return subprocess.CompletedProcess(["rpa", "validate"], data["code"], data["out"], data["err"]), data[
+        "peak_kb"
+    ]
+
+
 def test_hostile_workflows_are_refused_with_located_errors(tmp_path: Path, run_rpa) -> None:
     files = _files(tmp_path)
     for name, (content, _) in files.items():
         (tmp_path / name).write_text(content, encoding="utf-8")
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-
-    result = run_rpa("validate", *files, cwd=tmp_path)
-
-    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    result, peak_kb = _validate_measuring_memory(tmp_path, list(files))
+    before = 0
     assert result.returncode == 1
     assert "Traceback" not in result.stdout + result.stderr
     for name, (_, expected) in files.items():

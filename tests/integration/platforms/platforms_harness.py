@@ -195,11 +195,22 @@ class TerminalDriver:
         self.key("Return")
 
     def fill_payment(self, fields: dict[str, str]) -> None:
-        """Click the first field and type every field in Tab order (Tab between fields)."""
+        """Click the first field and type every field in Tab order (Tab between fields).
+
+        Each field is read back before the Tab: xdotool types a Chinese character by mapping it
+        to a spare key code for a moment, and on a busy machine Tk can read the key after the
+        mapping was undone, losing the character. Desktop automation reads fields back and
+        types them again (``do.terminal.submit_payment`` does); so does this driver.
+        """
         self.click(layout.ENTRY_FIELDS["reference"])
-        values = list(fields.values())
-        for index, value in enumerate(values):
+        items = list(fields.items())
+        for index, (name, value) in enumerate(items):
             if value:
                 self.type(value)
-            if index < len(values) - 1:
+                for _retry in range(3):
+                    if self.copy_line(layout.ENTRY_FIELDS[name]) == value:
+                        break
+                    self.key("ctrl+a")  # typing replaces the selection
+                    self.type(value)
+            if index < len(items) - 1:
                 self.key("Tab")
