@@ -185,6 +185,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "coalesce": _coalesce,
     "format_amount": _format_amount,
     "get": _get,
+    "pluck": lambda items, key: _bounded([_get(item, key) for item in items]),
     "keys": lambda m: list(m.keys()),
     "basename": lambda p: PurePath(str(p)).name,
     "stem": lambda p: PurePath(str(p)).stem,

@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from skills import BusinessError, SkillContext, TechnicalError, service, skill
+from skills.paths import confine
 from skills.think.checks.amounts import check_amount as check_amount_words
 from skills.think.checks.identifiers import check_identifier
 from skills.think.checks.routing import IdentifierToCheck, PartyName, PaymentFacts
@@ -217,11 +218,20 @@ class RoutePaymentResult(BaseModel):
     cross_border: bool = Field(description="Whether the payment was treated as cross-border RMB.")
 
 
+def _rules_file(ctx: SkillContext, given: str | None) -> Path:
+    """The rules named by the step (relative to the work folder), else the work folder's
+    ``config/routing.yaml``, else the one shipped with the project."""
+    if given:
+        return confine(ctx, given)
+    local = Path(ctx.work_dir) / "config" / "routing.yaml"
+    return local if local.is_file() else Path(DEFAULT_ROUTING_RULES)
+
+
 @skill("think.route_payment", effect="none")
 def route_payment(ctx: SkillContext, params: RoutePaymentParams) -> RoutePaymentResult:
     """Decide STP or manual for a payment, listing every reason that applies."""
     try:
-        rules = load_routing_rules(params.rules_path or DEFAULT_ROUTING_RULES)
+        rules = load_routing_rules(_rules_file(ctx, params.rules_path))
     except RoutingRulesError as exc:
         raise BusinessError(str(exc), code="invalid_routing_rules") from exc
     now = params.now or datetime.now(UTC)
