@@ -6,6 +6,7 @@ import contextlib
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -51,12 +52,18 @@ def virtual_display(size: str = "1280x800x24") -> Iterator[str]:
 @contextlib.contextmanager
 def display_env(display: str) -> Iterator[None]:
     """Point this process (and the platforms it starts) at ``display``."""
-    saved = {k: os.environ.get(k) for k in ("DISPLAY", "XDG_SESSION_TYPE")}
+    saved = {k: os.environ.get(k) for k in ("DISPLAY", "XDG_SESSION_TYPE", "XAUTHORITY")}
     os.environ["DISPLAY"] = display
     os.environ["XDG_SESSION_TYPE"] = "x11"
+    if not saved["XAUTHORITY"]:
+        # Xvfb runs without access control; an empty authority file keeps python-xlib quiet
+        authority = Path(tempfile.mkstemp(prefix="rpa-demo-xauth-")[1])
+        os.environ["XAUTHORITY"] = str(authority)
     try:
         yield
     finally:
+        if not saved["XAUTHORITY"]:
+            Path(os.environ["XAUTHORITY"]).unlink(missing_ok=True)
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)
