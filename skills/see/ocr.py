@@ -74,8 +74,7 @@ def ocr(ctx: SkillContext, params: OcrParams) -> OcrResult:
     offset_x, offset_y = (params.region[0], params.region[1]) if params.region else (0, 0)
     lines = [
         _to_text_line(line, offset_x, offset_y)
-        for line in engine.read(image)
-        if line.confidence >= params.min_confidence
+        for line in engine.read(image, min_confidence=params.min_confidence)
     ]
     return OcrResult(
         lines=lines, text="\n".join(line.text for line in lines), width=image.width, height=image.height

@@ -132,7 +132,7 @@ def voucher(ctx: SkillContext, params: VoucherParams) -> VoucherResult:
     image = load_image(path)
     prepared = wash_out_red(image) if params.remove_red_stamps else image
     reading = read_fields(
-        engine.read(prepared),
+        engine.read(prepared, min_confidence=0.0),
         width=image.width,
         height=image.height,
         min_confidence=params.min_confidence,

@@ -15,8 +15,6 @@ import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from rapidfuzz import fuzz
-
 from skills.see.ocr_engine import OcrLine
 from skills.see.voucher_fields import shape
 from skills.see.voucher_geometry import Token, deskew, estimate_skew
@@ -85,6 +83,8 @@ def _match_label(text: str, labels: Sequence[str]) -> tuple[str, int] | None:
                     covered = index + 1
                     break
             return label, covered
+    from rapidfuzz import fuzz  # only for boxes that are not a label read exactly
+
     for label in labels:
         if len(label) >= 3 and abs(len(compact) - len(label)) <= 1 and fuzz.ratio(compact, label) >= 80:
             return label, len(text)

@@ -144,6 +144,11 @@ def test_a_label_read_together_with_its_value_is_split() -> None:
     assert values(lines)["voucher_no"] == TRUTH["voucher_no"]
 
 
+def test_a_label_misread_by_one_character_is_still_found() -> None:
+    lines = [line("汇出行名祢", 170, 308) if item.text == "汇出行名称" else item for item in wire_lines()]
+    assert values(lines)["payer_bank"] == TRUTH["payer_bank"]
+
+
 def test_a_merged_grid_header_still_places_every_digit() -> None:
     assert (
         values(wire_lines(figure_lines=grid(TRUTH["amount_figure"], header="merged")))["amount_figure"]
