@@ -109,6 +109,8 @@ def measure(folder: Path, figures: SetFigures, pool: Any) -> None:
                 result = run_skill(voucher, {"image": str(image)}, services=pool)
                 figures.framework_seconds.append(time.perf_counter() - started)
         figures.vouchers += 1
+        if figures.vouchers % 25 == 0:
+            print(f"  {figures.name}: {figures.vouchers} read", file=sys.stderr, flush=True)
         raw_text = "".join(raw_output.txts or ()).replace(" ", "")
         for name, form in printed_forms(truth["fields"]).items():
             figures.raw_found[name] += form in raw_text
@@ -222,6 +224,7 @@ def main(argv: list[str] | None = None) -> int:
             figures = SetFigures(label)
             measure(folder, figures, pool)
             report(figures)
+            sys.stdout.flush()
             results.append(figures)
     pool.close()
     timed = [f for f in results if not f.defects]

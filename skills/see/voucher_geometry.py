@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from skills.see.ocr_engine import OcrLine
 
 Point = tuple[float, float]
+# A box corner this close (pixels) to the image border means the text may run off the image.
+EDGE_MARGIN = 2.0
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,7 @@ class Token:
     y0: float
     x1: float
     y1: float
+    at_edge: bool = False
 
     @property
     def cx(self) -> float:
@@ -50,8 +53,8 @@ class Token:
         """Cut after ``chars`` characters; the width is shared by character weight."""
         total = text_weight(self.text) or 1.0
         cut = self.x0 + self.width * text_weight(self.text[:chars]) / total
-        head = Token(self.text[:chars], self.confidence, self.x0, self.y0, cut, self.y1)
-        tail = Token(self.text[chars:], self.confidence, cut, self.y0, self.x1, self.y1)
+        head = Token(self.text[:chars], self.confidence, self.x0, self.y0, cut, self.y1, self.at_edge)
+        tail = Token(self.text[chars:], self.confidence, cut, self.y0, self.x1, self.y1, self.at_edge)
         return head, tail
 
     def char_centres(self) -> list[tuple[str, float]]:
@@ -88,19 +91,25 @@ def estimate_skew(lines: Sequence[OcrLine]) -> float:
     return statistics.median(angles) if angles else 0.0
 
 
-def deskew(lines: Sequence[OcrLine], angle: float, centre: Point) -> list[Token]:
-    """Rotate every box by ``-angle`` around ``centre`` and keep its upright bounding rectangle."""
+def deskew(lines: Sequence[OcrLine], angle: float, size: tuple[float, float]) -> list[Token]:
+    """Rotate every box by ``-angle`` around the centre of an image of ``size`` (width, height)
+    and keep its upright bounding rectangle; a box with a corner on the image's border is
+    marked ``at_edge`` (its text may be cut off)."""
     theta = math.radians(-angle)
     cos, sin = math.cos(theta), math.sin(theta)
-    cx, cy = centre
+    width, height = size
+    cx, cy = width / 2, height / 2
     tokens = []
     for line in lines:
         xs, ys = [], []
+        at_edge = False
         for x, y in line.box:
+            at_edge = at_edge or x <= EDGE_MARGIN or y <= EDGE_MARGIN
+            at_edge = at_edge or x >= width - 1 - EDGE_MARGIN or y >= height - 1 - EDGE_MARGIN
             dx, dy = x - cx, y - cy
             xs.append(cx + dx * cos - dy * sin)
             ys.append(cy + dx * sin + dy * cos)
         text = unicodedata.normalize("NFKC", line.text).strip()
         if text:
-            tokens.append(Token(text, line.confidence, min(xs), min(ys), max(xs), max(ys)))
+            tokens.append(Token(text, line.confidence, min(xs), min(ys), max(xs), max(ys), at_edge))
     return tokens

@@ -21,7 +21,7 @@ from skills.see.voucher_geometry import Token, deskew, estimate_skew
 from skills.see.voucher_grid import read_grid
 from skills.see.voucher_layouts import FIELD_NAMES, LAYOUTS, FieldSpec, LayoutSpec
 
-DEFAULT_MIN_CONFIDENCE = 0.8
+DEFAULT_MIN_CONFIDENCE = 0.9
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,11 @@ def _match_label(text: str, labels: Sequence[str]) -> tuple[str, int] | None:
     from rapidfuzz import fuzz  # only for boxes that are not a label read exactly
 
     for label in labels:
-        if len(label) >= 3 and abs(len(compact) - len(label)) <= 1 and fuzz.ratio(compact, label) >= 80:
+        if (
+            min(len(label), len(compact)) >= 3
+            and abs(len(compact) - len(label)) <= 1
+            and fuzz.ratio(compact, label) >= 80
+        ):
             return label, len(text)
     return None
 
@@ -109,20 +113,28 @@ def _split_labels(tokens: Sequence[Token], spec: LayoutSpec) -> tuple[list[_Labe
         labels.append(_Label(label, head))
         tail_text = tail.text.lstrip(" :")
         if tail_text:
-            values.append(Token(tail_text, tail.confidence, tail.x0, tail.y0, tail.x1, tail.y1))
+            values.append(Token(tail_text, tail.confidence, tail.x0, tail.y0, tail.x1, tail.y1, tail.at_edge))
     return labels, values
 
 
 def _section_of(
     label: _Label, anchors: Mapping[str, list[Token]], same_label: Sequence[_Label]
 ) -> str | None:
+    """``payer``, ``payee`` or ``None`` (cannot tell) for a label both parties have.
+
+    Two such labels on one row: the left one is the payer's. A label alone on its row (its
+    twin unread) goes to the nearest section anchor on its left, but only when both anchors
+    were read: with one anchor missing, "nearest on the left" may be the wrong block.
+    """
+    on_row = sorted((o for o in same_label if _same_row(label.token, o.token)), key=lambda o: o.token.cx)
+    if len(on_row) >= 2:
+        if label is on_row[0]:
+            return "payer"
+        return "payee" if label is on_row[-1] else None
+    if not all(anchors.values()):
+        return None
     left_anchors = [(t.cx, name) for name, found in anchors.items() for t in found if t.cx < label.token.cx]
-    if left_anchors:
-        return max(left_anchors)[1]
-    ordered = sorted(same_label, key=lambda item: item.token.cx)
-    if len(ordered) >= 2:
-        return "payer" if label is ordered[0] else "payee"
-    return None
+    return max(left_anchors)[1] if left_anchors else None
 
 
 def _same_row(reference: Token, token: Token) -> bool:
@@ -161,12 +173,21 @@ def _value_tokens(
 
 def _find_label(
     spec: FieldSpec, labels: Sequence[_Label], sections: Mapping[int, str | None]
-) -> _Label | None:
+) -> _Label | str:
+    """The label of ``spec`` on the voucher, or why it cannot be used."""
     for wanted in spec.labels:
-        for index, item in enumerate(labels):
-            if item.label == wanted and (spec.section is None or sections[index] == spec.section):
-                return item
-    return None
+        found = [
+            item
+            for index, item in enumerate(labels)
+            if item.label == wanted and (spec.section is None or sections[index] == spec.section)
+        ]
+        if len(found) > 1:
+            return f"the label {wanted} was read {len(found)} times for this field"
+        if found:
+            return found[0]
+    if spec.section and any(item.label in spec.labels for item in labels):
+        return f"the label {' / '.join(spec.labels)} was read but not placed in the {spec.section}'s block"
+    return f"the label {' / '.join(spec.labels)} was not found"
 
 
 def read_fields(
@@ -190,7 +211,7 @@ def read_fields(
         layout: ``wire`` or ``deposit`` to skip detection.
     """
     skew = estimate_skew(lines)
-    tokens = deskew(lines, skew, (width / 2, height / 2))
+    tokens = deskew(lines, skew, (width, height))
     spec = LAYOUTS.get(layout) if layout else detect_layout(tokens)
     if spec is None:
         reason = "the voucher form was not recognised (no 电汇凭证 / 进账单 title or labels read)"
@@ -223,14 +244,14 @@ def read_fields(
 
 def _read_field(
     spec: FieldSpec,
-    found: _Label | None,
+    found: _Label | str,
     values: Sequence[Token],
     labels: Sequence[_Label],
     stop_x: float | None,
     min_confidence: float,
 ) -> FieldReading:
-    if found is None:
-        return FieldReading(None, 0.0, True, f"the label {' / '.join(spec.labels)} was not found")
+    if isinstance(found, str):
+        return FieldReading(None, 0.0, True, found)
     chosen = _value_tokens(found.token, values, labels, stop_x)
     if not chosen:
         return FieldReading(None, 0.0, True, f"nothing was read next to the label {found.label}")
@@ -238,6 +259,8 @@ def _read_field(
     shaped = shape(spec.kind, raw)
     confidence = min(t.confidence for t in chosen)
     problem = shaped.problem
+    if problem is None and any(t.at_edge for t in chosen):
+        problem = "the value runs to the edge of the image and may be cut off"
     line_height = min(t.height for t in chosen)
     gaps = [b.x0 - a.x1 for a, b in itertools.pairwise(chosen)]
     if problem is None and gaps and max(gaps) > 1.5 * line_height:

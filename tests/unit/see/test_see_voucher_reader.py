@@ -198,7 +198,7 @@ def test_low_confidence_and_foreign_characters_are_flagged_never_corrected() -> 
     assert "digits only" in (reading.fields["payee_account"].reason or "")
     assert reading.fields["purpose"].flagged
     assert reading.fields["purpose"].value == "货款"
-    assert "0.60 is below 0.80" in (reading.fields["purpose"].reason or "")
+    assert "0.60 is below 0.90" in (reading.fields["purpose"].reason or "")
     assert not reading.fields["amount_words"].flagged
 
 
@@ -236,7 +236,37 @@ def test_a_deposit_slip_is_told_from_its_title_and_labels() -> None:
     assert reading.fields["payer_bank_code"].value == "307584007998"
     assert reading.fields["date"].value == "2025-01-02"
     assert reading.fields["payee_name"].flagged
-    assert "全称 was not found" in (reading.fields["payee_name"].reason or "")
+    assert "全称 was read but not placed in the payee's block" in (reading.fields["payee_name"].reason or "")
+
+
+def test_labels_read_in_pairs_need_no_section_anchor() -> None:
+    # the bottom of the sheet is cut off through 汇款人 / 收款人; one anchor half-read as 汇款
+    lines = [item for item in wire_lines() if item.box[0][1] < 260] + [line("汇款", 52, 262)]
+    reading = read_fields(lines, width=WIDTH, height=HEIGHT)
+    assert reading.fields["payer_name"].value == TRUTH["payer_name"]
+    assert reading.fields["payee_name"].value == TRUTH["payee_name"]
+    assert reading.fields["payee_account"].value == TRUTH["payee_account"]
+
+
+def test_a_lone_shared_label_is_not_given_to_a_party_on_one_anchor_alone() -> None:
+    lines = [item for item in wire_lines() if item.text not in {"收款人", "全称"} or item.box[0][0] < 900]
+    reading = read_fields(lines, width=WIDTH, height=HEIGHT)
+    assert reading.fields["payer_account"].value == TRUTH["payer_account"]  # still a pair on its row
+    for name in ("payer_name", "payee_name"):
+        assert reading.fields[name].flagged
+        assert "not placed" in (reading.fields[name].reason or "")
+
+
+def test_a_value_running_off_the_image_is_flagged_as_possibly_cut() -> None:
+    lines = [
+        line("中国工商银行股份有限公司北京房山支", 1195, 310, width=WIDTH - 1195)
+        if item.text == TRUTH["payee_bank"]
+        else item
+        for item in wire_lines()
+    ]
+    field = read_fields(lines, width=WIDTH, height=HEIGHT).fields["payee_bank"]
+    assert field.flagged
+    assert "edge of the image" in (field.reason or "")
 
 
 def test_an_image_without_a_voucher_flags_every_field() -> None:
