@@ -233,6 +233,12 @@ def describe(run: ScenarioRun) -> str:
         "(first voucher started to last finished, one terminal)",
     ]
     total = sum(t.milliseconds for t in run.by_skill.values()) or 1.0
+    if run.voucher_seconds:
+        lines.append(
+            f"skills busy {total / 1000:.0f} s of those {run.voucher_seconds:.0f} s "
+            f"(ratio {total / 1000 / run.voucher_seconds:.2f}; the rest is the orchestrator: claims, "
+            "checkpoints, audit, the inbox watcher)"
+        )
     lines.append("where the time goes (step durations of the voucher runs):")
     for skill_id, t in run.by_skill.items():
         lines.append(
