@@ -111,6 +111,12 @@ def describe_pydantic_error(error: dict[str, Any], known_fields: list[str] | Non
             f"required field {loc[-1]!r} is missing" if loc else "required field is missing",
             "missing-field",
         )
+    if kind == "union_tag_invalid":
+        field = str(ctx.get("discriminator", "type")).strip("'")
+        return (f"unknown {field} {ctx.get('tag')!r}; expected one of {ctx.get('expected_tags')}", "value")
+    if kind == "union_tag_not_found":
+        field = str(ctx.get("discriminator", "type")).strip("'")
+        return f"required field {field!r} is missing", "missing-field"
     if kind == "extra_forbidden":
         name = str(loc[-1]) if loc else "?"
         hint = ""
@@ -178,12 +184,49 @@ def validation_diagnostics(
     diagnostics = []
     for error in exc.errors(include_url=False):
         loc = tuple(k for k in error.get("loc", ()) if not (isinstance(k, str) and "[" in k and "]" in k))
+        loc = _align_with_data(doc.data, base_path, loc)
         path = (*base_path, *loc)
         known = _fields_at(model, loc) if model is not None else None
         message, rule = describe_pydantic_error(error, known)
         on_key = error.get("type") == "extra_forbidden"
         diagnostics.append(doc.diagnostic(path, message, rule, key=on_key))
     return diagnostics
+
+
+def _align_with_data(data: Any, base: tuple[PathKey, ...], loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Drop the parts of a pydantic location that are not in the data (union tags such as the
+    ``cron`` of ``triggers[0].cron.timezone``), so the path and position are the file's own."""
+    current = data
+    for key in base:
+        try:
+            current = current[key]
+        except (KeyError, IndexError, TypeError):
+            return loc
+    aligned: list[Any] = []
+    for position, key in enumerate(loc):
+        if isinstance(current, dict):
+            following = loc[position + 1] if position + 1 < len(loc) else None
+            if key in current:
+                child = current[key]
+                inside = (isinstance(child, dict) and following in child) or (
+                    isinstance(child, list) and isinstance(following, int)
+                )
+                if following is not None and following in current and not inside:
+                    continue  # a union tag that happens to be a field name too (cron.cron)
+                aligned.append(key)
+                current = child
+            elif following is not None and following in current:
+                continue  # a tag pydantic inserted
+            else:
+                aligned.append(key)
+                current = None
+        elif isinstance(current, list) and isinstance(key, int) and 0 <= key < len(current):
+            aligned.append(key)
+            current = current[key]
+        else:
+            aligned.append(key)
+            current = None
+    return tuple(aligned)
 
 
 def validate_model(
