@@ -38,3 +38,15 @@ def test_error_cases_match_golden_output(
 @pytest.mark.parametrize("case", sorted((CASES / "ok").glob("*.yaml")), ids=lambda p: p.stem)
 def test_ok_cases_have_no_diagnostics(case: Path, registry: SkillRegistry) -> None:
     assert validate_any_file(case, registry) == []
+
+
+SHIPPED = sorted(
+    p
+    for folder in ("workflows", "bots", "examples/workflows")
+    for p in (CASES.parent.parent / folder).glob("*.yaml")
+)
+
+
+@pytest.mark.parametrize("shipped", SHIPPED, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_every_shipped_workflow_and_bot_validates(shipped: Path, registry: SkillRegistry) -> None:
+    assert [str(d) for d in validate_any_file(shipped, registry)] == []
