@@ -269,6 +269,16 @@ def evaluate(workspace: Path, handles: dict[str, Any], store: Any, queue: Any) -
     notes.append(f"terminal: {len(payments)} payment(s); journal: {len(journalled)} line(s)")
     if len(journalled) != len(payments):
         notes.append("the journal and the terminal disagree on the number of submissions")
+    audit = store.verify_audit()
+    notes.append("audit chain verifies" if audit.ok else f"audit chain BROKEN: {audit.problems[:3]}")
+    times = time_by_skill(store, [i for i in items if i.bot == VOUCHER_BOT])
+    busy = sum(ms for _, ms in times.values()) or 1.0
+    notes.append(
+        "time by skill (voucher runs): "
+        + ", ".join(
+            f"{skill} {100 * ms / busy:.0f}%" for skill, (_, ms) in times.items() if ms / busy >= 0.005
+        )
+    )
     statuses = Counter(i.status.value for i in items)
     manual = Counter(i.reason_code or "unknown" for i in items if i.status.value == "needs_review")
     return ScenarioReport(
@@ -288,6 +298,19 @@ def evaluate(workspace: Path, handles: dict[str, Any], store: Any, queue: Any) -
     )
 
 
+def time_by_skill(store: Any, items: list[Any]) -> dict[str, tuple[int, float]]:
+    """Steps and milliseconds per skill over the runs of ``items`` (the store's step rows), most first."""
+    times: dict[str, tuple[int, float]] = {}
+    for item in items:
+        if not item.run_id:
+            continue
+        for step in store.get_steps(item.run_id):
+            if step.duration_ms is not None:
+                steps, ms = times.get(step.skill, (0, 0.0))
+                times[step.skill] = (steps + 1, ms + step.duration_ms)
+    return dict(sorted(times.items(), key=lambda kv: -kv[1][1]))
+
+
 __all__ = [
     "BOTS",
     "DEFECT_REASONS",
@@ -298,4 +321,5 @@ __all__ = [
     "platform_settings",
     "prepare",
     "secrets",
+    "time_by_skill",
 ]

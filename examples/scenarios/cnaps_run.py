@@ -153,17 +153,7 @@ async def drive(
 
 def skill_times(store: Any, items: list[Any]) -> dict[str, SkillTime]:
     """Step durations per skill over the runs of ``items`` (from the store's step rows)."""
-    times: dict[str, SkillTime] = {}
-    for item in items:
-        if not item.run_id:
-            continue
-        for step in store.get_steps(item.run_id):
-            if step.duration_ms is None:
-                continue
-            entry = times.setdefault(step.skill, SkillTime())
-            entry.steps += 1
-            entry.milliseconds += step.duration_ms
-    return dict(sorted(times.items(), key=lambda kv: -kv[1].milliseconds))
+    return {skill: SkillTime(steps, ms) for skill, (steps, ms) in cnaps.time_by_skill(store, items).items()}
 
 
 def set_call_threshold(workspace: Path, amount: str) -> None:
