@@ -156,24 +156,28 @@ def test_killing_the_runner_while_it_keys_leaves_no_duplicate_on_the_terminal(tm
             kills.append({"moment": "typing", "item": item.id, "reference": reference})
             serve = start_serve(workspace, log)
 
-            # 2. right after the terminal recorded a payment, before the step is recorded done
-            known = {p.reference for p in watch.terminal.all()}
+            # 2. right after the terminal recorded a payment, before the step is recorded done;
+            # should the runner win the race and record the step first, try the next payment
+            for _ in range(VOUCHERS - 2):
+                known = {p.reference for p in watch.terminal.all()}
 
-            def new_payment_in_doubt() -> tuple[Any, str] | None:
-                fresh = [p.reference for p in watch.terminal.all() if p.reference not in known]
-                for candidate, step in watch.keying_steps():
-                    if step.params["reference"] in fresh:
-                        return candidate, step.params["reference"]
-                return None
+                def new_payment_in_doubt(known: set[str] = known) -> tuple[Any, str] | None:
+                    fresh = [p.reference for p in watch.terminal.all() if p.reference not in known]
+                    for candidate, step in watch.keying_steps():
+                        if step.params["reference"] in fresh:
+                            return candidate, step.params["reference"]
+                    return None
 
-            item, reference = wait_until(new_payment_in_doubt, "a payment is on the terminal", log, deadline)
-            serve.send_signal(signal.SIGKILL)
-            serve.wait(timeout=30)
-            step_at_kill = watch.key_step(item)
-            kills.append(
-                {"moment": "submitted", "item": item.id, "reference": reference, "step": step_at_kill.status}
-            )
-            serve = start_serve(workspace, log)
+                item, reference = wait_until(
+                    new_payment_in_doubt, "a payment is on the terminal", log, deadline
+                )
+                serve.send_signal(signal.SIGKILL)
+                serve.wait(timeout=30)
+                status = watch.key_step(item).status
+                kills.append({"moment": "submitted", "item": item.id, "reference": reference, "step": status})
+                serve = start_serve(workspace, log)
+                if status is not StepStatus.done:
+                    break
 
             wait_until(lambda: watch.settled() == VOUCHERS, "every voucher settled", log, deadline)
         finally:
@@ -199,11 +203,11 @@ def test_killing_the_runner_while_it_keys_leaves_no_duplicate_on_the_terminal(tm
         (i.reference, i.reason) for i in items.values()
     ]
     assert sorted(per_reference.values()) == [1] * VOUCHERS, per_reference
-    typing, submitted = kills
+    typing, submitted = kills[0], kills[-1]
     assert typing["reference"] in per_reference
     assert items[typing["item"]].crashes >= 1
     # the payment was on the terminal while its step was not done: the lookup adopted it
-    assert submitted["step"] in (StepStatus.started, StepStatus.retrying)
+    assert submitted["step"] in (StepStatus.started, StepStatus.retrying), kills
     assert key_steps[submitted["item"]].adopted
     journal = [
         json.loads(line) for line in (workspace / cnaps.JOURNAL).read_text(encoding="utf-8").splitlines()
