@@ -61,7 +61,8 @@ DEFAULT_CALL_ABOVE = Decimal("1000000.00")
 
 def platform_settings(handles: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """The clearing terminal: its defaults (docs/do.md), signing in as the demo clerk."""
-    return {"terminal": {"login": {"username": TERMINAL_USER[0], "password_secret": "terminal_password"}}}
+    secret_name = "terminal_password"  # nosec B105 - the name of the secret, not a password
+    return {"terminal": {"login": {"username": TERMINAL_USER[0], "password_secret": secret_name}}}
 
 
 def secrets() -> dict[str, str]:
