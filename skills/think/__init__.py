@@ -1,4 +1,6 @@
 """Built-in think skills. Each skill module is imported here so the registry finds it."""
+
+from skills.think.approval import approval as approval
 from skills.think.basics import evaluate as evaluate
 from skills.think.basics import require as require
 from skills.think.basics import wait as wait
@@ -11,5 +13,4 @@ from skills.think.payment_skills import build_pacs002_file as build_pacs002_file
 from skills.think.payment_skills import build_pacs008_file as build_pacs008_file
 from skills.think.payment_skills import parse_payment as parse_payment
 from skills.think.payment_skills import read_reconciliation as read_reconciliation
-from skills.think.approval import approval as approval
 from skills.think.reconcile import reconcile as reconcile
