@@ -45,8 +45,10 @@ class RunStore(ABC):
         *,
         owner: str | None = None,
         lease_until: datetime | None = None,
+        also: Any = None,
     ) -> RunRecord:
-        """Insert a run and append a ``run_created`` audit event.
+        """Insert a run and append a ``run_created`` audit event (``also(connection, append)``
+        runs in the same transaction).
 
         Without ``owner`` the run is ``pending``; with one it is created already acquired by
         that owner (status ``running``, epoch 1, the lease until ``lease_until``), which saves

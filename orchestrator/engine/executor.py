@@ -111,6 +111,7 @@ class RunExecutor:
         work_item_id: str | None = None,
         run_id: str | None = None,
         acquire: bool = False,
+        on_create: Callable[[Any, Any, str], None] | None = None,
     ) -> RunRecord:
         """Check and type the inputs, keep the workflow source, and store a pending run.
 
@@ -120,14 +121,19 @@ class RunExecutor:
         typed = self.typed_inputs(workflow, inputs or {})
         self.store.save_workflow_source(workflow.digest, workflow.spec.name, workflow.file, workflow.source)
         self._remember(workflow)
+        new_id = run_id or uuid.uuid4().hex
+        also = (
+            None if on_create is None else (lambda connection, append: on_create(connection, append, new_id))
+        )
         return self.store.create_run(
-            run_id or uuid.uuid4().hex,
+            new_id,
             workflow.spec.name,
             workflow.digest,
             typed,
             work_item_id=work_item_id,
             owner=self.owner if acquire else None,
             lease_until=self.clock.now() + self.config.lease if acquire else None,
+            also=also,
         )
 
     def fence_for(self, run: RunRecord) -> Fence:

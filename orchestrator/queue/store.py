@@ -422,7 +422,11 @@ class SQLWorkQueue:
     # -- while running -----------------------------------------------------------------
     def link_run(self, claim: Claim, run_id: str) -> None:
         with self.store.writing() as conn:
-            self._fenced_update(conn, claim, run_id=run_id)
+            self.link_run_in(conn, claim, run_id)
+
+    def link_run_in(self, conn: Connection, claim: Claim, run_id: str) -> None:
+        """Point the item at its run, inside a transaction the caller holds (the run's creation)."""
+        self._fenced_update(conn, claim, run_id=run_id)
 
     def _fenced_update(self, conn: Connection, claim: Claim, **values: Any) -> None:
         from orchestrator.errors import LeaseLostError

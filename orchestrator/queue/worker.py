@@ -232,7 +232,14 @@ class Worker:
         bot = self.queue.get_bot(item.bot)
         workflow = self.executor.definition(bot.workflow_digest)
         inputs = {**(bot.spec.get("inputs") or {}), **item.inputs}
-        record = self.executor.create_run(workflow, inputs, work_item_id=item.id, acquire=True)
+        queue = self.queue
+        record = self.executor.create_run(
+            workflow,
+            inputs,
+            work_item_id=item.id,
+            acquire=True,
+            on_create=lambda connection, _append, run_id: queue.link_run_in(connection, claim, run_id),
+        )
         return await self.executor.execute(
             record.id, fence=self.executor.fence_for(record), on_finish=self._finish_hook(claim)
         )

@@ -338,6 +338,7 @@ class SQLRunStore(RunStore):
         *,
         owner: str | None = None,
         lease_until: datetime | None = None,
+        also: Any = None,
     ) -> RunRecord:
         now = utcnow()
         acquired = owner is not None
@@ -373,6 +374,8 @@ class SQLRunStore(RunStore):
                     at=now,
                 )
             )
+            if also is not None:  # e.g. link the work item to its run, in the same transaction
+                also(conn, append)
         return RunRecord(
             id=run_id,
             workflow=workflow,

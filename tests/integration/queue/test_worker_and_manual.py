@@ -155,3 +155,21 @@ def test_folder_trigger_processes_each_file_once_and_moves_it(runtime, tmp_path:
     (dup,) = service.queue.duplicates("inbox-bot")
     assert dup.source_path.endswith("dup-of-a.txt")
     assert len(_ledger(tmp_path)) == 2
+
+
+def test_an_item_points_at_its_run_while_it_runs(runtime, tmp_path: Path) -> None:
+    queue = published_queue(runtime.store, tmp_path)
+    queue.enqueue("ledger-bot", "LINK-1", {"reference": "LINK-1", "maker": "alice"})  # parks for approval
+    seen: list[str | None] = []
+    worker = Worker(runtime, queue, capacity=1, poll_interval=0.05)
+    original = worker.executor.execute
+
+    async def spying_execute(run_id: str, **kwargs):  # the item is read back before the run starts
+        seen.append(queue.find_item("ledger-bot", "LINK-1").run_id)
+        return await original(run_id, **kwargs)
+
+    worker.executor.execute = spying_execute
+    asyncio.run(_drain(worker, queue, lambda: queue.status_counts().get(ItemStatus.needs_review) == 1))
+    item = queue.find_item("ledger-bot", "LINK-1")
+    assert seen == [item.run_id]
+    assert item.run_id is not None
