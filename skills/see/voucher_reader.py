@@ -280,6 +280,6 @@ def _judge(
         return FieldReading(None, confidence, True, "nothing was read", raw)
     if confidence < threshold:
         return FieldReading(
-            value, confidence, True, f"OCR confidence {confidence:.2f} is below {threshold:.2f}", raw
+            value, confidence, True, f"OCR confidence {confidence:.3f} is below {threshold:.2f}", raw
         )
     return FieldReading(value, confidence, False, None, raw)

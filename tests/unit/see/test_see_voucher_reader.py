@@ -198,7 +198,7 @@ def test_low_confidence_and_foreign_characters_are_flagged_never_corrected() -> 
     assert "digits only" in (reading.fields["payee_account"].reason or "")
     assert reading.fields["purpose"].flagged
     assert reading.fields["purpose"].value == "货款"
-    assert "0.60 is below 0.90" in (reading.fields["purpose"].reason or "")
+    assert "0.600 is below 0.90" in (reading.fields["purpose"].reason or "")
     assert not reading.fields["amount_words"].flagged
 
 
