@@ -11,6 +11,18 @@ from skills import BusinessError, SkillContext, skill
 from skills.see.ocr_engine import OcrEngine, load_image
 from skills.see.voucher_reader import DEFAULT_MIN_CONFIDENCE, VoucherReading, read_fields
 
+FlagCode = Literal[
+    "form_not_recognised",
+    "label_missing",
+    "label_ambiguous",
+    "value_missing",
+    "low_confidence",
+    "shape",
+    "cut_off",
+    "separate_pieces",
+    "grid",
+]
+
 if TYPE_CHECKING:
     from PIL import Image
 
@@ -53,7 +65,14 @@ class VoucherField(BaseModel):
     flagged: bool = Field(
         description="True when a person must check the value (unsure, misshapen or missing)."
     )
-    reason: str | None = Field(None, description="Why the field is flagged.")
+    reason: str | None = Field(None, description="Why the field is flagged, in words.")
+    code: FlagCode | None = Field(
+        None,
+        description="Why the field is flagged, for workflows: form_not_recognised, label_missing, "
+        "label_ambiguous, value_missing, low_confidence, shape (read clearly but misshapen, e.g. a "
+        "5-digit account), cut_off (touches the image border), separate_pieces (more text along the "
+        "row), grid (the figure's digits do not fill the grid from the ￥ to 分).",
+    )
     raw: str = Field("", description="The text as OCR read it, before normalisation.")
 
 
@@ -100,6 +119,7 @@ def to_result(reading: VoucherReading) -> VoucherResult:
             confidence=max(0.0, min(1.0, f.confidence)),
             flagged=f.flagged,
             reason=f.reason,
+            code=f.code,  # type: ignore[arg-type]
             raw=f.raw,
         )
         for name, f in reading.fields.items()

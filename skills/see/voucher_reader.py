@@ -24,6 +24,20 @@ from skills.see.voucher_layouts import FIELD_NAMES, LAYOUTS, FieldSpec, LayoutSp
 DEFAULT_MIN_CONFIDENCE = 0.9
 
 
+# Why a field is flagged, for workflows to branch on (``reason`` says it in words).
+FLAG_CODES = (
+    "form_not_recognised",  # no 电汇凭证 / 进账单 title or labels
+    "label_missing",  # the field's label was not read, or not placed in the payer's / payee's block
+    "label_ambiguous",  # the label was read more than once for the field
+    "value_missing",  # nothing next to the label; no figure grid or no digit in it
+    "low_confidence",  # read, but the OCR was unsure
+    "shape",  # read clearly, but not shaped like the field (5-digit account, 11-digit bank code...)
+    "cut_off",  # the value touches the image border
+    "separate_pieces",  # more text further along the row (a seal, a note): cannot tell what belongs
+    "grid",  # the figure's digits do not fill the grid from the ￥ to 分
+)
+
+
 @dataclass(frozen=True)
 class FieldReading:
     """One field as read: value (``None`` when nothing was read), confidence, flag and why."""
@@ -33,6 +47,7 @@ class FieldReading:
     flagged: bool
     reason: str | None = None
     raw: str = ""
+    code: str | None = None
 
 
 @dataclass
@@ -173,8 +188,8 @@ def _value_tokens(
 
 def _find_label(
     spec: FieldSpec, labels: Sequence[_Label], sections: Mapping[int, str | None]
-) -> _Label | str:
-    """The label of ``spec`` on the voucher, or why it cannot be used."""
+) -> _Label | tuple[str, str]:
+    """The label of ``spec`` on the voucher, or (flag code, reason) why it cannot be used."""
     for wanted in spec.labels:
         found = [
             item
@@ -182,12 +197,13 @@ def _find_label(
             if item.label == wanted and (spec.section is None or sections[index] == spec.section)
         ]
         if len(found) > 1:
-            return f"the label {wanted} was read {len(found)} times for this field"
+            return "label_ambiguous", f"the label {wanted} was read {len(found)} times for this field"
         if found:
             return found[0]
     if spec.section and any(item.label in spec.labels for item in labels):
-        return f"the label {' / '.join(spec.labels)} was read but not placed in the {spec.section}'s block"
-    return f"the label {' / '.join(spec.labels)} was not found"
+        names = " / ".join(spec.labels)
+        return "label_missing", f"the label {names} was read but not placed in the {spec.section}'s block"
+    return "label_missing", f"the label {' / '.join(spec.labels)} was not found"
 
 
 def read_fields(
@@ -216,7 +232,9 @@ def read_fields(
     if spec is None:
         reason = "the voucher form was not recognised (no 电汇凭证 / 进账单 title or labels read)"
         return VoucherReading(
-            None, skew, {name: FieldReading(None, 0.0, True, reason) for name in FIELD_NAMES}
+            None,
+            skew,
+            {name: FieldReading(None, 0.0, True, reason, code="form_not_recognised") for name in FIELD_NAMES},
         )
     grid = read_grid(tokens)
     grid_tokens = {id(t) for t in (*grid.header, *grid.digits)}
@@ -232,8 +250,11 @@ def read_fields(
     for field_spec in spec.fields:
         if field_spec.kind == "amount_figure":
             threshold = min_confidence if figure_min_confidence is None else figure_min_confidence
+            problem = None
+            if grid.problem:
+                problem = ("value_missing" if grid.value is None else "grid", grid.problem)
             reading.fields[field_spec.name] = _judge(
-                grid.value, grid.confidence, grid.problem, threshold, grid.value or ""
+                grid.value, grid.confidence, problem, threshold, grid.value or ""
             )
             continue
         found = _find_label(field_spec, labels, sections)
@@ -244,42 +265,46 @@ def read_fields(
 
 def _read_field(
     spec: FieldSpec,
-    found: _Label | str,
+    found: _Label | tuple[str, str],
     values: Sequence[Token],
     labels: Sequence[_Label],
     stop_x: float | None,
     min_confidence: float,
 ) -> FieldReading:
-    if isinstance(found, str):
-        return FieldReading(None, 0.0, True, found)
+    if isinstance(found, tuple):
+        return FieldReading(None, 0.0, True, found[1], code=found[0])
     chosen = _value_tokens(found.token, values, labels, stop_x)
     if not chosen:
-        return FieldReading(None, 0.0, True, f"nothing was read next to the label {found.label}")
+        return FieldReading(
+            None, 0.0, True, f"nothing was read next to the label {found.label}", code="value_missing"
+        )
     raw = "".join(t.text for t in chosen)
     shaped = shape(spec.kind, raw)
     confidence = min(t.confidence for t in chosen)
-    problem = shaped.problem
+    problem = ("shape", shaped.problem) if shaped.problem else None
     if problem is None and any(t.at_edge for t in chosen):
-        problem = "the value runs to the edge of the image and may be cut off"
+        problem = ("cut_off", "the value runs to the edge of the image and may be cut off")
     line_height = min(t.height for t in chosen)
     gaps = [b.x0 - a.x1 for a, b in itertools.pairwise(chosen)]
     if problem is None and gaps and max(gaps) > 1.5 * line_height:
         # A value is printed as one run; text further along the row is a stamp, a note or
         # a neighbour, and cannot be told apart from the value here.
         pieces = " | ".join(t.text for t in chosen)
-        problem = f"expected one run of text next to {found.label}, read separate pieces {pieces!r}"
+        problem = (
+            "separate_pieces",
+            f"expected one run of text next to {found.label}, read separate pieces {pieces!r}",
+        )
     return _judge(shaped.value, confidence, problem, min_confidence, raw)
 
 
 def _judge(
-    value: str | None, confidence: float, problem: str | None, threshold: float, raw: str
+    value: str | None, confidence: float, problem: tuple[str, str] | None, threshold: float, raw: str
 ) -> FieldReading:
     if problem:
-        return FieldReading(value, confidence, True, problem, raw)
+        return FieldReading(value, confidence, True, problem[1], raw, problem[0])
     if value is None:
-        return FieldReading(None, confidence, True, "nothing was read", raw)
+        return FieldReading(None, confidence, True, "nothing was read", raw, "value_missing")
     if confidence < threshold:
-        return FieldReading(
-            value, confidence, True, f"OCR confidence {confidence:.3f} is below {threshold:.2f}", raw
-        )
+        reason = f"OCR confidence {confidence:.3f} is below {threshold:.2f}"
+        return FieldReading(value, confidence, True, reason, raw, "low_confidence")
     return FieldReading(value, confidence, False, None, raw)

@@ -86,6 +86,12 @@ def test_unreadable_scans_give_flagged_fields_not_guesses(
         for name in truth["lost_fields"]:
             assert result.fields[name].flagged, (truth["id"], name)
             assert result.fields[name].reason
+            assert result.fields[name].code in {
+                "form_not_recognised",
+                "label_missing",
+                "value_missing",
+                "cut_off",
+            }
         assert (
             result.amount_figure is None
             or result.fields["amount_figure"].flagged
@@ -114,6 +120,7 @@ def test_a_stricter_threshold_flags_more_but_never_changes_a_value(
     assert {n: f.value for n, f in usual.fields.items()} == {n: f.value for n, f in strict.fields.items()}
     reasons = [f.reason for f in strict.fields.values() if f.flagged]
     assert any("below 1.00" in (reason or "") for reason in reasons)
+    assert "low_confidence" in {f.code for f in strict.fields.values()}
 
 
 def test_the_layout_can_be_given_and_a_wrong_one_flags_what_it_cannot_find(

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import math
+from typing import get_args
 
 import pytest
 
 from skills.see.ocr_engine import OcrLine
+from skills.see.voucher import FlagCode
 from skills.see.voucher_fields import shape
 from skills.see.voucher_geometry import text_weight
-from skills.see.voucher_reader import read_fields
+from skills.see.voucher_reader import FLAG_CODES, read_fields
 
 WIDTH, HEIGHT = 1800, 700
 TRUTH = {
@@ -169,6 +171,7 @@ def test_a_digit_missing_from_the_grid_is_flagged_not_closed_up() -> None:
         "amount_figure"
     ]
     assert field.flagged
+    assert field.code == "grid"
     assert "empty columns 十" in (field.reason or "")
 
 
@@ -181,6 +184,7 @@ def test_a_figure_without_its_yuan_sign_is_flagged_as_possibly_cut_short() -> No
     ]
     assert field.flagged
     assert field.value == "2045.07"
+    assert field.code == "grid"
     assert "no ￥ was read just before the first digit" in (field.reason or "")
 
 
@@ -196,6 +200,8 @@ def test_low_confidence_and_foreign_characters_are_flagged_never_corrected() -> 
     assert reading.fields["payee_account"].flagged
     assert reading.fields["payee_account"].value == "31006672601880001234S"
     assert "digits only" in (reading.fields["payee_account"].reason or "")
+    assert reading.fields["payee_account"].code == "shape"
+    assert reading.fields["purpose"].code == "low_confidence"
     assert reading.fields["purpose"].flagged
     assert reading.fields["purpose"].value == "货款"
     assert "0.600 is below 0.90" in (reading.fields["purpose"].reason or "")
@@ -206,6 +212,7 @@ def test_text_far_along_the_row_is_flagged_as_a_separate_piece() -> None:
     lines = [*wire_lines(), line("现金讫", 480, 566)]
     field = read_fields(lines, width=WIDTH, height=HEIGHT).fields["purpose"]
     assert field.flagged
+    assert field.code == "separate_pieces"
     assert "separate pieces" in (field.reason or "")
 
 
@@ -255,6 +262,7 @@ def test_a_lone_shared_label_is_not_given_to_a_party_on_one_anchor_alone() -> No
     for name in ("payer_name", "payee_name"):
         assert reading.fields[name].flagged
         assert "not placed" in (reading.fields[name].reason or "")
+        assert reading.fields[name].code == "label_missing"
 
 
 def test_a_value_running_off_the_image_is_flagged_as_possibly_cut() -> None:
@@ -266,6 +274,7 @@ def test_a_value_running_off_the_image_is_flagged_as_possibly_cut() -> None:
     ]
     field = read_fields(lines, width=WIDTH, height=HEIGHT).fields["payee_bank"]
     assert field.flagged
+    assert field.code == "cut_off"
     assert "edge of the image" in (field.reason or "")
 
 
@@ -276,6 +285,11 @@ def test_an_image_without_a_voucher_flags_every_field() -> None:
     assert reading.layout is None
     assert len(reading.flagged) == 13
     assert all(field.value is None for field in reading.fields.values())
+    assert {field.code for field in reading.fields.values()} == {"form_not_recognised"}
+
+
+def test_the_skill_output_knows_every_flag_code() -> None:
+    assert set(get_args(FlagCode)) == set(FLAG_CODES)
 
 
 @pytest.mark.parametrize(
