@@ -211,7 +211,12 @@ def test_words_that_say_another_amount_stop_the_voucher(workflow_runner: Workflo
 
 
 def test_an_unsure_field_is_never_guessed(workflow_runner: WorkflowRunner) -> None:
-    unsure = {"flagged": True, "confidence": 0.42, "reason": "OCR confidence 0.42 is below 0.80"}
+    unsure = {
+        "flagged": True,
+        "confidence": 0.42,
+        "reason": "OCR confidence 0.42 is below 0.80",
+        "code": "low_confidence",
+    }
 
     result = run(workflow_runner, voucher(changes={"payee_name": unsure}))
 
@@ -222,13 +227,34 @@ def test_an_unsure_field_is_never_guessed(workflow_runner: WorkflowRunner) -> No
 def test_an_unsure_account_is_unreadable_but_a_clearly_short_one_is_invalid(
     workflow_runner: WorkflowRunner,
 ) -> None:
-    blurred = {"flagged": True, "confidence": 0.31, "value": "12345", "reason": "OCR confidence 0.31"}
-    short = {"flagged": True, "confidence": 0.97, "value": "52817", "reason": "expected 8 to 32 digits"}
+    blurred = {
+        "flagged": True,
+        "confidence": 0.31,
+        "value": "12345",
+        "reason": "OCR confidence 0.31",
+        "code": "low_confidence",
+    }
+    short = {
+        "flagged": True,
+        "confidence": 0.97,
+        "value": "52817",
+        "reason": "expected 8 to 32 digits",
+        "code": "shape",
+    }
+    cut = {
+        "flagged": True,
+        "confidence": 0.97,
+        "value": "62220202",
+        "reason": "the value touches the edge",
+        "code": "cut_off",
+    }
 
     unreadable = run(workflow_runner, voucher(changes={"payer_account": blurred}))
     invalid = run(workflow_runner, voucher(changes={"payer_account": short}))
+    truncated = run(workflow_runner, voucher(changes={"payer_account": cut}))
 
     unreadable.assert_parked(code="voucher_unreadable", step="readable")
+    truncated.assert_parked(code="voucher_unreadable", step="readable")  # read clearly, but cut off
     invalid.assert_parked(
         "payer 52817 (an account number has 8 to 32 digits, found 5)", code="invalid_account"
     )
@@ -306,7 +332,13 @@ def test_a_clearly_wrong_bank_code_is_reported_even_when_another_field_is_unsure
 
 
 def test_an_unsure_bank_code_is_not_blamed_but_read_by_a_person(workflow_runner: WorkflowRunner) -> None:
-    unsure = {"value": "10510000001", "flagged": True, "confidence": 0.35, "reason": "OCR confidence 0.35"}
+    unsure = {
+        "value": "10510000001",
+        "flagged": True,
+        "confidence": 0.35,
+        "reason": "OCR confidence 0.35",
+        "code": "low_confidence",
+    }
 
     result = run(workflow_runner, voucher(changes={"payee_bank_code": unsure}))
 
