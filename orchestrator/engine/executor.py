@@ -202,10 +202,12 @@ class RunExecutor:
         force: bool = False,
         fence: Fence | None = None,
         on_finish: FinishHook | None = None,
+        created: RunRecord | None = None,
     ) -> RunOutcome:
         """Run (or resume) a run until it is done, failed or parked.
 
-        ``fence``: the run was created already acquired (``create_run(acquire=True)``).
+        ``fence`` and ``created``: the run was just created already acquired
+        (``create_run(acquire=True)``), so it has no checkpoints to reload.
         ``on_finish(connection, append_audit, outcome)`` runs inside the transaction that records
         the run's final (or parked) status — a runner records its work item's outcome there, so
         the two can never disagree after a crash.
@@ -216,7 +218,8 @@ class RunExecutor:
             previous_owner = self.store.get_run(run_id).owner
             fence = self.store.acquire_run(run_id, self.owner, lease_until, force=force)
             prior_owner_alive = previous_owner not in (None, self.owner) and not owner_is_dead(previous_owner)
-        run = self.store.get_run(run_id)
+        fresh = created is not None and fence is not None and created.id == run_id
+        run = created if fresh and created is not None else self.store.get_run(run_id)
         try:
             workflow = self.load_run_workflow(run)
         except RpaError as exc:
@@ -236,7 +239,7 @@ class RunExecutor:
         main = asyncio.current_task()
         heartbeat.add_done_callback(lambda task: _cancel_on_loss(task, main))
         try:
-            return await self._execute(run, fence, workflow, prior_owner_alive, on_finish)
+            return await self._execute(run, fence, workflow, prior_owner_alive, on_finish, fresh)
         except asyncio.CancelledError:
             if (
                 heartbeat.done()
@@ -270,9 +273,10 @@ class RunExecutor:
         workflow: LoadedWorkflow,
         prior_owner_alive: bool = False,
         on_finish: FinishHook | None = None,
+        fresh: bool = False,
     ) -> RunOutcome:
         spec = workflow.spec
-        records = {(r.step_id, r.item_index): r for r in self.store.get_steps(run.id)}
+        records = {} if fresh else {(r.step_id, r.item_index): r for r in self.store.get_steps(run.id)}
         masker = Masker()
         secrets = SecretsView(self.secrets, masker)
         inputs = self.typed_inputs(workflow, run.inputs)

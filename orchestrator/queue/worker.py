@@ -241,7 +241,10 @@ class Worker:
             on_create=lambda connection, _append, run_id: queue.link_run_in(connection, claim, run_id),
         )
         return await self.executor.execute(
-            record.id, fence=self.executor.fence_for(record), on_finish=self._finish_hook(claim)
+            record.id,
+            fence=self.executor.fence_for(record),
+            on_finish=self._finish_hook(claim),
+            created=record,
         )
 
     def _finish_hook(self, claim: Claim) -> Any:
