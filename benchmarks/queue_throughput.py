@@ -48,8 +48,9 @@ def _worker_process(url: str, home: str, ready: Any, stop: Any) -> None:
 
     configure_logging("ERROR")
     runtime = build_runtime(Settings(db_url=url, home=Path(home), work_dir=Path(home), poll_interval=0.02))
-    worker = Worker(runtime, SQLWorkQueue(runtime.store), capacity=1, lease=timedelta(seconds=30),
-                    poll_interval=0.02)
+    worker = Worker(
+        runtime, SQLWorkQueue(runtime.store), capacity=1, lease=timedelta(seconds=30), poll_interval=0.02
+    )
 
     async def main() -> None:
         event = asyncio.Event()
@@ -90,7 +91,9 @@ def orchestrator_rate(url: str, procs: int, items: int, folder: Path) -> float:
     ctx = mp.get_context("spawn")
     ready = ctx.Semaphore(0)
     stop = ctx.Event()
-    workers = [ctx.Process(target=_worker_process, args=(url, str(folder), ready, stop)) for _ in range(procs)]
+    workers = [
+        ctx.Process(target=_worker_process, args=(url, str(folder), ready, stop)) for _ in range(procs)
+    ]
     for w in workers:
         w.start()
     for _ in workers:
@@ -195,7 +198,12 @@ def pg_params(url: str) -> dict[str, Any] | None:
         import psycopg
 
         parsed = make_url(url)
-        params = {"host": parsed.host, "port": parsed.port or 5432, "dbname": parsed.database, "user": parsed.username}
+        params = {
+            "host": parsed.host,
+            "port": parsed.port or 5432,
+            "dbname": parsed.database,
+            "user": parsed.username,
+        }
         with psycopg.connect(**params, connect_timeout=3):
             return params
     except Exception:
@@ -251,7 +259,9 @@ def main() -> None:
             results[(backend, procs)] = (orch, raw)
             print(f"{backend:<11} {procs:>5} {orch:>16.1f} {raw:>12.1f} {orch / raw:>6.2f}", flush=True)
     main_backend = "postgresql" if params else "sqlite"
-    best_procs = max((p for b, p in results if b == main_backend), key=lambda p: results[(main_backend, p)][0])
+    best_procs = max(
+        (p for b, p in results if b == main_backend), key=lambda p: results[(main_backend, p)][0]
+    )
     orch, raw = results[(main_backend, best_procs)]
     if (main_backend, 1) in results and (main_backend, 4) in results:
         scale = results[(main_backend, 4)][0] / results[(main_backend, 1)][0]
