@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import uuid
 from collections.abc import Iterator
 from functools import cache
@@ -12,9 +14,73 @@ from pathlib import Path
 
 import pytest
 
+from examples.shared_data import shared_data_dir
+
 ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = (ROOT.parent / "shared" / "data").resolve()
+SHARED_DATA = shared_data_dir()
 PG_URL = os.environ.get("RPA_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _x_display() -> Iterator[str | None]:
+    """One X display (Xvfb 1280x800x24) for the whole test session.
+
+    pyautogui binds a process to one display when it is imported, so every test that drives a
+    desktop, in-process or in the processes it starts (``DISPLAY``, and ``RPA_DISPLAY`` for
+    ``rpa demo`` and the scenario runners), shares this one.
+    """
+    xvfb = shutil.which("Xvfb")
+    if xvfb is None:
+        yield None
+        return
+    read_end, write_end = os.pipe()
+    process = subprocess.Popen(
+        [xvfb, "-displayfd", str(write_end), "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+        pass_fds=(write_end,),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(write_end)
+    saved = {k: os.environ.get(k) for k in ("DISPLAY", "RPA_DISPLAY", "XDG_SESSION_TYPE", "XAUTHORITY")}
+    authority = None
+    try:
+        with os.fdopen(read_end, "rb") as announcement:
+            number = announcement.readline().strip().decode()  # written when the server is ready
+        if not number:
+            yield None
+            return
+        display = f":{number}"
+        os.environ.update({"DISPLAY": display, "RPA_DISPLAY": display, "XDG_SESSION_TYPE": "x11"})
+        if not saved["XAUTHORITY"]:  # Xvfb runs without access control; python-xlib wants a file anyway
+            handle, authority = tempfile.mkstemp(prefix="rpa-tests-xauth-")
+            os.close(handle)
+            os.environ["XAUTHORITY"] = authority
+        yield display
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        if authority:
+            Path(authority).unlink(missing_ok=True)
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture(scope="session")
+def xvfb_display(_x_display: str | None) -> str:
+    """The session's X display, with the desktop tools the tests drive it with."""
+    if _x_display is None:
+        pytest.skip("Xvfb is not installed (apt-get install xvfb), so no X display can be started")
+    for tool, package in (("xdotool", "xdotool"), ("xclip", "xclip"), ("xdpyinfo", "x11-utils")):
+        if shutil.which(tool) is None:
+            pytest.skip(f"{tool} is missing (apt-get install {package})")
+    return _x_display
 
 
 @cache
@@ -87,7 +153,9 @@ RPA = str(Path(sys.executable).parent / "rpa")
 def _run_rpa(
     *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:
-    full_env = {**os.environ, **(env or {})}
+    # hermetic secrets: only what the test gives (a session fixture may have set others)
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("RPA_SECRET_")}
+    full_env = {**inherited, **(env or {})}
     return subprocess.run(
         [RPA, *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout, check=False
     )

@@ -24,7 +24,14 @@ def _free_display() -> int:
 
 @contextlib.contextmanager
 def virtual_display(size: str = "1280x800x24") -> Iterator[str]:
-    """Start Xvfb on a free display; yields ``":N"``; stops it afterwards (output to /dev/null)."""
+    """Start Xvfb on a free display; yields ``":N"``; stops it afterwards (output to /dev/null).
+
+    With ``RPA_DISPLAY`` set (a display already running, e.g. the test session's), that display
+    is used instead: a process can drive only one display (pyautogui binds at import).
+    """
+    if os.environ.get("RPA_DISPLAY"):
+        yield os.environ["RPA_DISPLAY"]
+        return
     if shutil.which("Xvfb") is None:
         raise RuntimeError("Xvfb is not installed (apt-get install xvfb); scripts/install installs it")
     number = _free_display()

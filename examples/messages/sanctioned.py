@@ -15,10 +15,8 @@ from functools import cache
 from pathlib import Path
 
 from examples.messages.parties import is_swift_x
+from skills.think.check_skills import DEFAULT_SANCTIONS_LIST as DEFAULT_SDN_FOLDER  # the shipped snapshot
 
-DEFAULT_SDN_FOLDER = (
-    Path(__file__).resolve().parents[2] / "../shared/data/sanctions/moov-io-watchman/ofac-full-snapshot"
-).resolve()
 MAX_NAME = 33  # an MT103 50F/59 name line
 
 
@@ -42,9 +40,7 @@ def load_candidates(folder: Path = DEFAULT_SDN_FOLDER) -> list[tuple[str, str, s
     from skills.think.checks.screening.watchlist import load_watchlist
 
     if not (folder / "sdn.csv").is_file():
-        raise SanctionsListMissingError(
-            f"the OFAC SDN snapshot is missing: expected {folder / 'sdn.csv'} (see ../shared/data/README.md)"
-        )
+        raise SanctionsListMissingError(f"the OFAC SDN snapshot is missing: expected {folder / 'sdn.csv'}")
     candidates = []
     for entry in load_watchlist(folder):
         if entry.entry_type not in ("individual", "entity"):

@@ -24,9 +24,8 @@ from skills.think.checks.routing import route_payment as decide_route
 from skills.think.checks.routing_rules import RoutingRulesError, load_routing_rules
 from skills.think.checks.screening import Screener, WatchlistError
 
-DEFAULT_SANCTIONS_LIST = (
-    Path(__file__).resolve().parents[2] / "../shared/data/sanctions/moov-io-watchman/ofac-full-snapshot"
-)
+# the OFAC SDN snapshot shipped with the package (NOTICE.md beside it says where it comes from)
+DEFAULT_SANCTIONS_LIST = Path(__file__).resolve().parent / "checks" / "data" / "ofac-sdn"
 DEFAULT_ROUTING_RULES = Path(__file__).resolve().parents[2] / "config/routing.yaml"
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import textwrap
 from pathlib import Path
 
@@ -81,4 +80,3 @@ def test_secrets_are_masked_everywhere(tmp_path: Path, probe_plugin_path: str, r
     for blob in artefacts:
         assert SECRET.encode() not in blob
     assert b"***" in b"".join(artefacts)
-    assert os.environ.get("RPA_SECRET_PORTAL_PASSWORD") is None

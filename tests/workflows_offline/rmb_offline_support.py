@@ -20,12 +20,13 @@ import pytest
 from orchestrator.plugin import ServiceSpec
 from orchestrator.registry import SkillRegistry
 from orchestrator.testing import WorkflowRunner
+from skills.think.check_skills import DEFAULT_SANCTIONS_LIST
 
 ROOT = Path(__file__).resolve().parents[2]
 INBOUND = ROOT / "workflows" / "rmb_inbound.yaml"
 OUTBOUND = ROOT / "workflows" / "rmb_outbound.yaml"
 STATUS = ROOT / "workflows" / "rmb_status.yaml"
-SDN = (ROOT.parent / "shared/data/sanctions/moov-io-watchman/ofac-full-snapshot").resolve()
+SDN = DEFAULT_SANCTIONS_LIST  # the snapshot shipped with the package
 
 
 def require_sanctions_list() -> None:

@@ -24,12 +24,13 @@ from examples.scenarios import rmb
 from examples.scenarios.rmb_run import RmbRun, run_rmb
 from orchestrator.queue.manual import ManualQueue
 from orchestrator.registry import SkillRegistry
+from skills.think.check_skills import DEFAULT_SANCTIONS_LIST
 from skills.think.payments import PaymentMessage, StatusReport, parse_message
 
 pytestmark = pytest.mark.e2e
 
 CHROMIUM = Path("/usr/bin/chromium")
-SDN = Path(__file__).resolve().parents[3].parent / "shared/data/sanctions/moov-io-watchman/ofac-full-snapshot"
+SDN = DEFAULT_SANCTIONS_LIST  # the snapshot shipped with the package
 INBOUND_DEFECTS = {
     "malformed": 1,
     "invalid_account": 1,

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from platforms_harness import private_xvfb, require
 
 from examples.platforms.launch import PlatformHandle, run_platform
 
@@ -42,15 +41,6 @@ def reporting_client(reporting: PlatformHandle) -> Iterator[httpx.Client]:
         client.delete("/_faults").raise_for_status()
         yield client
         client.delete("/_faults").raise_for_status()
-
-
-@pytest.fixture(scope="session")
-def xvfb_display() -> Iterator[str]:
-    """A private Xvfb (1280x800, 24-bit) for the session, with xdotool and xclip available."""
-    require("xdotool", "xdotool")
-    require("xclip", "xclip")
-    with private_xvfb() as display:
-        yield display
 
 
 @pytest.fixture

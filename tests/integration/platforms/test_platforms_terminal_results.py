@@ -13,8 +13,9 @@ import pytest
 from examples.platforms.terminal.results import RESULT_COLUMNS
 from examples.platforms.terminal.rules import PaymentInput, bank_code_problem, validate_payment
 from examples.platforms.terminal.store import TerminalStore
+from examples.shared_data import shared_data_dir
 
-CNAPS_VECTORS = Path(__file__).parents[4] / "shared/data/cnaps/gweesin-cnaps/cnaps_codes_test_vectors.txt"
+CNAPS_VECTORS = shared_data_dir() / "cnaps/gweesin-cnaps/cnaps_codes_test_vectors.txt"
 
 
 def payment(reference: str, amount: str = "100.00") -> PaymentInput:

@@ -20,8 +20,8 @@ from skills.think.checks.screening.watchlist import WatchlistEntry, load_watchli
 
 THRESHOLDS = (75.0, 80.0, 85.0, 88.0, 90.0, 95.0)
 DEFAULT_LIST = (
-    Path(__file__).resolve().parents[4] / "../shared/data/sanctions/moov-io-watchman/ofac-full-snapshot"
-)
+    Path(__file__).resolve().parents[1] / "data" / "ofac-sdn"
+)  # the snapshot shipped with the package
 
 
 @dataclass(frozen=True)

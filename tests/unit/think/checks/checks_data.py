@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
-SHARED_DATA = (Path(__file__).resolve().parents[4] / "../shared/data").resolve()
+from examples.shared_data import shared_data_dir
+
+SHARED_DATA = shared_data_dir()
 
 
 def shared_file(relative: str) -> Path:

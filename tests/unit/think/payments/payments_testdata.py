@@ -12,7 +12,9 @@ from typing import Any
 
 import pytest
 
-SHARED_DATA = (Path(__file__).resolve().parents[4] / "../shared/data").resolve()
+from examples.shared_data import shared_data_dir
+
+SHARED_DATA = shared_data_dir()
 LOCAL_DATA = Path(__file__).resolve().parent / "data"
 MT_DIR = SHARED_DATA / "mt/prowide-core"
 BALLERINA = SHARED_DATA / "iso20022/ballerina-swiftmt-to-iso20022"
