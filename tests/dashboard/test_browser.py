@@ -101,6 +101,10 @@ def test_operator_reads_the_overview_and_works_the_manual_queue(
     page.wait_for_selector("svg.timeline rect.tl-done")
     assert _text(page, '[data-test="reference"]') == "R-06"
     assert _text(page, 'tr[data-step="screen"] [data-field="attempts"]') == "2"
+    page.wait_for_function(  # the browser loads the screenshot after the page itself
+        "() => { const i = document.querySelector('img[data-test=\"evidence\"]');"
+        " return i !== null && i.complete; }"
+    )
     image_width = page.eval_on_selector(
         'img[data-test="evidence"]', "img => img.complete ? img.naturalWidth : -1"
     )
