@@ -95,7 +95,7 @@ class CipsResponder:
         """``ACSC`` or the reason code this message is rejected with."""
         if message_id in self.plan:
             return self.plan[message_id]
-        draw = random.Random(f"{self.seed}:{message_id}")  # nosec B311 - a reproducible test draw
+        draw = random.Random(f"{self.seed}:{message_id}")  # a reproducible test draw  # nosec B311
         if draw.random() < self.reject_rate:
             return draw.choice(sorted(REASON_TEXTS))
         return ACCEPTED

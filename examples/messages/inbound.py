@@ -121,7 +121,7 @@ class InboundMessage:
 def batch_code(seed: int) -> str:
     """Four characters naming a batch in its references (the same seed gives the same code)."""
     alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-    rng = random.Random(f"batch-{seed}")  # nosec B311 - reproducible sample data, not secrets
+    rng = random.Random(f"batch-{seed}")  # reproducible sample data, not secrets  # nosec B311
     return "".join(rng.choice(alphabet) for _ in range(4))
 
 
@@ -162,7 +162,7 @@ def generate_inbound(
         value_date: value date of every message (default: today in Shanghai).
         sdn_folder: the OFAC SDN snapshot the screening hits are drawn from.
     """
-    rng = random.Random(seed)  # nosec B311 - reproducible sample data, not secrets
+    rng = random.Random(seed)  # reproducible sample data, not secrets  # nosec B311
     batch = batch_code(seed)
     when = value_date or datetime.now(UTC).astimezone(_shanghai()).date()
     plan = defect_plan(count, defect_rate, defect_counts)

@@ -79,7 +79,7 @@ def generate_outbound(
 
     Of those that will be sent, about one in five is rejected by CIPS (``rejections`` to choose).
     """
-    rng = random.Random(f"outbound-{seed}")  # nosec B311 - reproducible sample data, not secrets
+    rng = random.Random(f"outbound-{seed}")  # reproducible sample data, not secrets  # nosec B311
     batch = batch_code(seed)
     large = max(1, round(count * 0.15)) if four_eyes is None else four_eyes
     if defect_counts is None:

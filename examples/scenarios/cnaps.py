@@ -61,7 +61,7 @@ DEFAULT_CALL_ABOVE = Decimal("1000000.00")
 
 def platform_settings(handles: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """The clearing terminal: its defaults (docs/do.md), signing in as the demo clerk."""
-    secret_name = "terminal_password"  # nosec B105 - the name of the secret, not a password
+    secret_name = "terminal_password"  # the name of the secret, not a password  # nosec B105
     return {"terminal": {"login": {"username": TERMINAL_USER[0], "password_secret": secret_name}}}
 
 
@@ -114,7 +114,7 @@ def prepare(
         noise=noise,
         defects=VOUCHER_DEFECTS if voucher_defects is None else voucher_defects,
     )
-    rng = random.Random(f"{seed}:cnaps")  # nosec B311 - reproducible sample data, not secrets
+    rng = random.Random(f"{seed}:cnaps")  # reproducible sample data, not secrets  # nosec B311
     intents = CALL_INTENTS if call_intents is None else call_intents
     truths: list[VoucherTruth] = []
     for voucher in vouchers:
@@ -190,7 +190,7 @@ def after_main_batch(workspace: Path, handles: dict[str, Any], queue: Any, *, mi
     meta, _ = load_truth(workspace / STATE_DIR)
     payments = TerminalStore(terminal.store_path).all()
     references = sorted({p.reference for p in payments})
-    rng = random.Random(f"{meta['seed']}:cnaps-recon")  # nosec B311 - reproducible sample data
+    rng = random.Random(f"{meta['seed']}:cnaps-recon")  # reproducible sample data  # nosec B311
     chosen = rng.sample(references, min(mismatches, len(references)))
     options: list[str] = []
     altered: dict[str, str] = {}

@@ -40,7 +40,7 @@ PACS008_OUTBOX = "outbox/pacs008"
 PACS002_OUTBOX = "outbox/pacs002"
 STATUS_LOG = "outbox/outbound-status.jsonl"
 PORTAL_USER = ("bot", "bot-password")  # the example portal's default robot user
-PORTAL_SECRET = "portal_password"  # nosec B105 - the name of the secret, not a password
+PORTAL_SECRET = "portal_password"  # the name of the secret, not a password  # nosec B105
 RESPONDER_TIMEOUT = 900.0
 
 _responders: dict[Path, tuple[threading.Thread, threading.Event]] = {}

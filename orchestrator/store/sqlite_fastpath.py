@@ -43,7 +43,7 @@ STEP_COLUMNS = (
 )
 _UPDATED = [c for c in STEP_COLUMNS if c not in ("run_id", "step_id", "item_index")]
 STEP_UPSERT_SQL = (
-    f"INSERT INTO step_states ({', '.join(STEP_COLUMNS)}) VALUES ({', '.join('?' * len(STEP_COLUMNS))}) "  # noqa: S608 - column names are constants  # nosec
+    f"INSERT INTO step_states ({', '.join(STEP_COLUMNS)}) VALUES ({', '.join('?' * len(STEP_COLUMNS))}) "  # noqa: S608 - column names are constants
     "ON CONFLICT (run_id, step_id, item_index) DO UPDATE SET "
     + ", ".join(f"{c} = excluded.{c}" for c in _UPDATED)
 )
@@ -60,7 +60,7 @@ AUDIT_COLUMNS = (
     "hash",
 )
 AUDIT_INSERT_SQL = (
-    f"INSERT INTO audit_events ({', '.join(AUDIT_COLUMNS)}) VALUES ({', '.join('?' * len(AUDIT_COLUMNS))})"  # noqa: S608 - column names are constants  # nosec
+    f"INSERT INTO audit_events ({', '.join(AUDIT_COLUMNS)}) VALUES ({', '.join('?' * len(AUDIT_COLUMNS))})"  # noqa: S608 - column names are constants
 )
 
 
