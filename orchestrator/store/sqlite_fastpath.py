@@ -41,11 +41,16 @@ STEP_COLUMNS = (
     "finished_at",
     "duration_ms",
 )
-_UPDATED = [c for c in STEP_COLUMNS if c not in ("run_id", "step_id", "item_index")]
+# written out (not assembled) so that it reads as the SQL it is; the store contract tests run it
 STEP_UPSERT_SQL = (
-    f"INSERT INTO step_states ({', '.join(STEP_COLUMNS)}) VALUES ({', '.join('?' * len(STEP_COLUMNS))}) "  # noqa: S608 - column names are constants
-    "ON CONFLICT (run_id, step_id, item_index) DO UPDATE SET "
-    + ", ".join(f"{c} = excluded.{c}" for c in _UPDATED)
+    "INSERT INTO step_states (run_id, step_id, item_index, status, skill, effect, attempts, idempotency_key, "
+    "params_json, output_json, error, error_kind, adopted, started_at, finished_at, duration_ms) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (run_id, step_id, item_index) DO UPDATE SET status = excluded.status, skill = excluded.skill, "
+    "effect = excluded.effect, attempts = excluded.attempts, idempotency_key = excluded.idempotency_key, "
+    "params_json = excluded.params_json, output_json = excluded.output_json, error = excluded.error, "
+    "error_kind = excluded.error_kind, adopted = excluded.adopted, started_at = excluded.started_at, "
+    "finished_at = excluded.finished_at, duration_ms = excluded.duration_ms"
 )
 AUDIT_COLUMNS = (
     "chain",
@@ -60,7 +65,8 @@ AUDIT_COLUMNS = (
     "hash",
 )
 AUDIT_INSERT_SQL = (
-    f"INSERT INTO audit_events ({', '.join(AUDIT_COLUMNS)}) VALUES ({', '.join('?' * len(AUDIT_COLUMNS))})"  # noqa: S608 - column names are constants
+    "INSERT INTO audit_events (chain, seq, at, run_id, step_id, kind, actor, payload_json, prev_hash, hash) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
