@@ -79,13 +79,11 @@ def test_the_pairs_cover_both_message_families() -> None:
     assert kinds.count("202") >= 8
 
 
-@pytest.mark.parametrize("pair", or_skip(_pairs()), ids=lambda p: Path(p["mt"]).name)
+@pytest.mark.parametrize(
+    "pair", or_skip([p for p in _pairs() if p["mt"] not in EXCLUDED_PAIRS]), ids=lambda p: Path(p["mt"]).name
+)
 def test_mt_and_mx_of_a_pair_read_to_the_same_payment(pair: dict[str, str]) -> None:
     mt_text = (BALLERINA / pair["mt"]).read_text(encoding="utf-8")
-    if pair["mt"] in EXCLUDED_PAIRS:
-        with pytest.raises(MessageFormatError):
-            read_mt(mt_text)
-        pytest.skip(f"excluded: {EXCLUDED_PAIRS[pair['mt']]}")
     kind = mt_type_of(BALLERINA / pair["mt"])
     mt = read_mt(mt_text).payments[0]
     mx_message = read_iso((BALLERINA / pair["mx"]).read_bytes())
@@ -118,3 +116,14 @@ def test_mt_and_mx_of_a_pair_read_to_the_same_payment(pair: dict[str, str]) -> N
     else:
         assert mt.debtor_institution == mx.debtor_institution
         assert mt.creditor_institution == mx.creditor_institution
+
+
+@pytest.mark.parametrize(
+    "pair", or_skip([p for p in _pairs() if p["mt"] in EXCLUDED_PAIRS]), ids=lambda p: Path(p["mt"]).name
+)
+def test_an_excluded_pair_is_rejected_on_both_sides(pair: dict[str, str]) -> None:
+    """The one pair left out of the comparison is invalid on both sides, for the reason given."""
+    with pytest.raises(MessageFormatError):
+        read_mt((BALLERINA / pair["mt"]).read_text(encoding="utf-8"))
+    with pytest.raises(MessageFormatError, match="CURRENT_TIME"):
+        read_iso((BALLERINA / pair["mx"]).read_bytes())
