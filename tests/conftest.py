@@ -53,9 +53,11 @@ def _x_display() -> Iterator[str | None]:
         display = f":{number}"
         os.environ.update({"DISPLAY": display, "RPA_DISPLAY": display, "XDG_SESSION_TYPE": "x11"})
         if not saved["XAUTHORITY"]:  # Xvfb runs without access control; python-xlib wants a file anyway
+            from skills.do.desktop.display import write_placeholder_xauthority
+
             handle, authority = tempfile.mkstemp(prefix="rpa-tests-xauth-")
             os.close(handle)
-            os.environ["XAUTHORITY"] = authority
+            os.environ["XAUTHORITY"] = str(write_placeholder_xauthority(Path(authority)))
         yield display
     finally:
         for key, value in saved.items():

@@ -64,8 +64,11 @@ def display_env(display: str) -> Iterator[None]:
     os.environ["XDG_SESSION_TYPE"] = "x11"
     if not saved["XAUTHORITY"]:
         # Xvfb runs without access control; an empty authority file keeps python-xlib quiet
-        authority = Path(tempfile.mkstemp(prefix="rpa-demo-xauth-")[1])
-        os.environ["XAUTHORITY"] = str(authority)
+        from skills.do.desktop.display import write_placeholder_xauthority
+
+        handle, authority = tempfile.mkstemp(prefix="rpa-demo-xauth-")
+        os.close(handle)
+        os.environ["XAUTHORITY"] = str(write_placeholder_xauthority(Path(authority)))
     try:
         yield
     finally:

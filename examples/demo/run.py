@@ -121,7 +121,7 @@ def write_settings(
 class _Progress:
     def __init__(self, console: Console, modules: list[ModuleType], expected: dict[str, int]) -> None:
         self.progress = Progress(
-            TextColumn("{task.description:<28}"),
+            TextColumn("{task.description:<6}"),
             BarColumn(),
             MofNCompleteColumn(),
             TextColumn("{task.fields[detail]}"),
@@ -130,10 +130,7 @@ class _Progress:
             transient=False,
         )
         self.tasks = {
-            m.NAME: self.progress.add_task(
-                f"{m.NAME}: {', '.join(m.BOTS)}", total=expected[m.NAME], detail=""
-            )
-            for m in modules
+            m.NAME: self.progress.add_task(m.NAME, total=expected[m.NAME], detail="") for m in modules
         }
         self.modules = modules
 
@@ -324,21 +321,18 @@ def _done() -> Any:
 
 
 def print_summary(result: DemoResult, console: Console) -> None:
-    table = Table(title="Digital Employee demo", header_style="bold")
-    for column in (
-        "scenario",
-        "items",
-        "done",
-        "straight-through",
-        "manual",
-        "failed",
-        "clean STP",
-        "defects caught",
-        "wrong postings",
-    ):
-        table.add_column(column, justify="right" if column != "scenario" else "left")
+    # a table of nine columns needs more than the 80 columns rich assumes when writing to a file
+    console = Console(file=console.file, width=max(console.width, 110), highlight=False)
+    table = Table(
+        title="Digital Employee demo",
+        header_style="bold",
+        caption="STP: done without a person; clean STP: clean items that went straight through; "
+        "caught: defective items stopped with the right reason; wrong: postings that should not exist",
+    )
+    for column in ("scenario", "items", "done", "STP", "manual", "failed", "clean STP", "caught", "wrong"):
+        table.add_column(column, justify="left" if column == "scenario" else "right", no_wrap=True)
     for r in result.reports:
-        stp = f"{r.straight_through} ({100 * r.straight_through / r.items:.0f}%)" if r.items else "0"
+        stp = f"{r.straight_through} {100 * r.straight_through / r.items:.0f}%" if r.items else "0"
         table.add_row(
             r.name,
             str(r.items),

@@ -217,7 +217,8 @@ class Worker:
         item = claim.item
         store = self.runtime.store
         run = store.get_run(item.run_id) if item.run_id else None
-        run = run or store.latest_run_for_item(item.id)  # a runner may have died before linking it
+        if run is None and item.attempts > 1:  # an earlier claim's runner may have died before linking it
+            run = store.latest_run_for_item(item.id)
         if run is not None and run.status not in (RunStatus.pending, RunStatus.running):
             # the run already ended (or waits for a person) but its runner died before recording
             # that on the item: record it now — the work is never done again

@@ -90,9 +90,9 @@ class Desktop:
             return str(home)
         # Xvfb without -auth needs no cookie, but python-xlib refuses to connect without a file.
         self._xauthority_dir = tempfile.mkdtemp(prefix="rpa-xauth-")
-        empty = Path(self._xauthority_dir) / "Xauthority"
-        empty.touch()
-        return str(empty)
+        placeholder = Path(self._xauthority_dir) / "Xauthority"
+        write_placeholder_xauthority(placeholder)
+        return str(placeholder)
 
     @property
     def env(self) -> dict[str, str]:
@@ -357,3 +357,21 @@ def desktop_service(settings: Mapping[str, Any]) -> Desktop:
         type_delay_ms=int(section.get("type_delay_ms", 12)),
         pause_seconds=float(section.get("pause_seconds", 0.02)),
     )
+
+
+def write_placeholder_xauthority(path: Path) -> Path:
+    """An Xauthority file with one entry for no display in use.
+
+    An X server started without access control (Xvfb here) needs no cookie, but python-xlib
+    refuses to connect without an Xauthority file and prints a warning on stdout when the file
+    has no entry at all; one entry for an unused display keeps it quiet.
+    """
+
+    def counted(value: bytes) -> bytes:
+        return len(value).to_bytes(2, "big") + value
+
+    family_local = (256).to_bytes(2, "big")
+    entry = family_local + counted(b"rpa-placeholder") + counted(b"65535") + counted(b"MIT-MAGIC-COOKIE-1")
+    entry += counted(bytes(16))
+    path.write_bytes(entry)
+    return path
