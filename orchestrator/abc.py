@@ -94,9 +94,11 @@ class RunStore(ABC):
         audit: AuditEvent | None = None,
         steps: Sequence[StepRecord] = (),
         also: Any = None,
+        step_events: Sequence[AuditEvent] = (),
     ) -> None:
         """Set a final (or parked) status and clear the lease, with its audit event and the
-        step rows that explain it, all in one transaction. ``also(connection, append_audit)``
+        step rows that explain it, all in one transaction. ``step_events`` are the audit events
+        of those step rows (written before ``audit``). ``also(connection, append_audit)``
         runs inside that transaction (a runner records its work item's outcome there)."""
 
     @abstractmethod

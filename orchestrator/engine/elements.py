@@ -94,6 +94,16 @@ class ElementServices:
     prior_owner_alive: bool = False
     locks: ResourceLocks | None = None
     on_finish: Any = None
+    # set by the executor for a workflow's last step: its "done" checkpoint is written in the
+    # transaction that finishes the run instead of one of its own (its pre-effect checkpoint,
+    # which is what resume and `once` rely on, is still written before the skill is called)
+    deferred: list[tuple[StepRecord, AuditEvent]] | None = None
+
+    def save_done(self, record: StepRecord, event: AuditEvent) -> None:
+        if self.deferred is not None:
+            self.deferred.append((record, event))
+        else:
+            self.store.save_step(self.fence, record, event)
 
 
 def _now(clock: Any) -> datetime:
@@ -540,7 +550,7 @@ class ElementRunner:
                 "duration_ms": round(elapsed, 3),
             },
         )
-        self.env.store.save_step(self.env.fence, record, event)
+        self.env.save_done(record, event)
         self.env.emit(
             StepFinished(
                 self.env.fence.run_id,

@@ -136,6 +136,34 @@ class RunExecutor:
             also=also,
         )
 
+    def create_run_in(
+        self,
+        connection: Any,
+        append: Any,
+        workflow: LoadedWorkflow,
+        inputs: Mapping[str, Any],
+        *,
+        work_item_id: str,
+    ) -> RunRecord:
+        """A run of a stored ``workflow``, created acquired inside a transaction the caller holds.
+
+        A runner creates an item's run in the transaction that claims the item. The workflow
+        came from the store (``definition``), so its source is already kept there. Raises
+        ``ConfigError`` before writing anything when the inputs do not fit the workflow.
+        """
+        typed = self.typed_inputs(workflow, inputs)
+        return self.store.insert_run(
+            connection,
+            append,
+            uuid.uuid4().hex,
+            workflow.spec.name,
+            workflow.digest,
+            typed,
+            work_item_id,
+            owner=self.owner,
+            lease_until=self.clock.now() + self.config.lease,
+        )
+
     def fence_for(self, run: RunRecord) -> Fence:
         """The fence of a run this executor created with ``acquire=True``."""
         if run.owner != self.owner:
@@ -311,9 +339,12 @@ class RunExecutor:
             on_finish=on_finish,
         )
         self._emit(RunStarted(run.id, spec.name, tuple(s.id for s in spec.steps), resumed=bool(records)))
+        last = spec.steps[-1] if spec.steps else None
         for step in spec.steps:
             skill = self.registry.get(step.uses)
             assert skill is not None  # the workflow was validated against this registry
+            if step is last and step.foreach is None:
+                env.deferred = []  # its "done" checkpoint commits with the run's outcome
             outcome = await self._run_step(env, step, skill, scope, records)
             if outcome is not None:
                 return outcome
@@ -322,10 +353,13 @@ class RunExecutor:
         except ExpressionError as exc:
             return self._park(env, fence, f"outputs: {exc.message}", "expression_error", None, None)
         outputs = masker.mask_value(outputs)
+        deferred = _take_deferred(env)
         self.store.finish_run(
             fence,
             RunStatus.done,
             outputs=outputs,
+            steps=[record for record, _event in deferred],
+            step_events=[event for _record, event in deferred],
             audit=AuditEvent(
                 kind="run_done",
                 run_id=run.id,
@@ -478,6 +512,7 @@ class RunExecutor:
             at=self.clock.now(),
             payload={"reason": reason, "code": code, **_evidence(evidence)},
         )
+        deferred = _take_deferred(env)
         self.store.finish_run(
             fence,
             RunStatus.needs_review,
@@ -485,7 +520,8 @@ class RunExecutor:
             reason_code=code,
             parked_step=step.id if step else None,
             audit=audit,
-            steps=[record] if record is not None else (),
+            steps=[r for r, _e in deferred] + ([record] if record is not None else []),
+            step_events=[e for _r, e in deferred],
             also=_bind(
                 env.on_finish,
                 RunOutcome(
@@ -500,6 +536,11 @@ class RunExecutor:
 
 
 FinishHook = Callable[[Any, Any, RunOutcome], None]
+
+
+def _take_deferred(env: ElementServices) -> list[tuple[StepRecord, AuditEvent]]:
+    deferred, env.deferred = env.deferred or [], None
+    return deferred
 
 
 def _evidence(refs: list[dict[str, str]] | None) -> dict[str, Any]:

@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from orchestrator.models import RunRecord
 
 
 class ItemStatus(StrEnum):
@@ -70,6 +73,7 @@ class Claim:
     owner: str
     token: int
     slots: tuple[tuple[str, int, int], ...] = field(default_factory=tuple)  # (capacity, slot, token)
+    run: RunRecord | None = None  # the run created (acquired) in the claiming transaction
 
 
 @dataclass(frozen=True)

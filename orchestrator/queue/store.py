@@ -18,16 +18,18 @@ slot someone else now holds.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from orchestrator import jsoncodec
-from orchestrator.models import AuditEvent
+from orchestrator.models import AuditEvent, RunRecord
 from orchestrator.queue.models import Claim, Duplicate, EnqueueResult, ItemStatus, PublishedBot, WorkItem
+from orchestrator.queue.statements import QueueStatements
 from orchestrator.queue.tables import BotRow, DuplicateRow, RunnerRow, SlotRow, TriggerStateRow, WorkItemRow
 from orchestrator.store.sql import SQLRunStore, aware, utcnow
 
@@ -37,6 +39,8 @@ BOTS = BotRow.__table__  # type: ignore[attr-defined]
 DUPLICATES = DuplicateRow.__table__  # type: ignore[attr-defined]
 TRIGGERS = TriggerStateRow.__table__  # type: ignore[attr-defined]
 RUNNERS = RunnerRow.__table__  # type: ignore[attr-defined]
+
+StartRun = Callable[[Connection, Any, WorkItem], RunRecord | None]
 
 BOT_CAPACITY = "bot:"
 RESOURCE_CAPACITY = "res:"
@@ -80,6 +84,7 @@ class SQLWorkQueue:
     def __init__(self, store: SQLRunStore) -> None:
         self.store = store
         self._bot_cache: dict[str, PublishedBot] = {}
+        self._sql = QueueStatements.build(skip_locked=not store.is_sqlite)
 
     # -- bots --------------------------------------------------------------------------
     def publish_bot(
@@ -318,27 +323,32 @@ class SQLWorkQueue:
         ]
 
     def claim(
-        self, owner: str, lease: timedelta, *, bots: Sequence[str] | None = None, limit: int = 1
+        self,
+        owner: str,
+        lease: timedelta,
+        *,
+        bots: Sequence[str] | None = None,
+        limit: int = 1,
+        start_run: StartRun | None = None,
     ) -> list[Claim]:
-        """Claim up to ``limit`` new items whose bot (and resources) have a free slot."""
+        """Claim up to ``limit`` new items whose bot (and resources) have a free slot.
+
+        ``start_run(connection, append_audit, item)`` may create the run of an item claimed for
+        the first time inside the claiming transaction (returning it, or None to leave that to
+        later); the item is linked to it in the same transaction.
+        """
         now = utcnow()
         until = now + lease
         claims: list[Claim] = []
-        lock = {"skip_locked": True} if not self.store.is_sqlite else None
+        sql = self._sql
         with self.store._tx_with_audit() as (conn, append):
-            query = (
-                select(ITEMS.c.id, ITEMS.c.bot)
-                .where(ITEMS.c.status == ItemStatus.new.value)
-                .where(or_(ITEMS.c.not_before.is_(None), ITEMS.c.not_before <= now))
-                .order_by(ITEMS.c.priority.desc(), ITEMS.c.created_at)
-                .limit(max(limit * 4, 8))
-            )
+            params: dict[str, Any] = {"now": now, "lim": max(limit * 4, 8)}
             if bots:
-                query = query.where(ITEMS.c.bot.in_(list(bots)))
-            if lock:
-                query = query.with_for_update(**lock)
+                candidates = conn.execute(sql.candidates_of_bots, {**params, "bots": list(bots)}).all()
+            else:
+                candidates = conn.execute(sql.candidates, params).all()
             full: set[str] = set()
-            for candidate in conn.execute(query).all():
+            for candidate in candidates:
                 if len(claims) >= limit:
                     break
                 if candidate.bot in full:
@@ -353,22 +363,10 @@ class SQLWorkQueue:
                     full.add(candidate.bot)
                     continue
                 row = conn.execute(
-                    update(ITEMS)
-                    .where(ITEMS.c.id == candidate.id, ITEMS.c.status == ItemStatus.new.value)
-                    .values(
-                        status=ItemStatus.in_progress.value,
-                        lease_owner=owner,
-                        lease_until=until,
-                        token=ITEMS.c.token + 1,
-                        attempts=ITEMS.c.attempts + 1,
-                        started_at=func.coalesce(ITEMS.c.started_at, now),
-                        updated_at=now,
-                    )
-                    .returning(*ITEMS.c)
+                    sql.claim_item, {"item_id": candidate.id, "owner": owner, "until": until, "now": now}
                 ).first()
                 assert row is not None  # locked above (PostgreSQL) or under the write lock (SQLite)
                 item = _item(row)
-                claims.append(Claim(item=item, owner=owner, token=item.token, slots=tuple(held)))
                 append(
                     AuditEvent(
                         kind="item_claimed",
@@ -378,6 +376,16 @@ class SQLWorkQueue:
                         payload={"item_id": item.id, "token": item.token, "attempt": item.attempts},
                     )
                 )
+                run = None
+                if start_run is not None and item.run_id is None and item.attempts == 1:
+                    run = start_run(conn, append, item)
+                    if run is not None:
+                        conn.execute(
+                            sql.link_run,
+                            {"item_id": item.id, "item_token": item.token, "new_run_id": run.id, "now": now},
+                        )
+                        item = replace(item, run_id=run.id)
+                claims.append(Claim(item=item, owner=owner, token=item.token, slots=tuple(held), run=run))
         return claims
 
     def _take_slots(
@@ -391,32 +399,16 @@ class SQLWorkQueue:
     ) -> list[tuple[str, int, int]] | None:
         taken: list[tuple[str, int, int]] = []
         for capacity in capacities:
-            query = (
-                select(SLOTS.c.slot)
-                .where(SLOTS.c.capacity == capacity)
-                .where(or_(SLOTS.c.holder_item.is_(None), SLOTS.c.lease_until < now))
-                .order_by(SLOTS.c.slot)
-                .limit(1)
-            )
-            if not self.store.is_sqlite:
-                query = query.with_for_update(skip_locked=True)
-            free = conn.execute(query).first()
-            if free is None:
+            held = conn.execute(
+                self._sql.take_slot,
+                {"cap": capacity, "now": now, "item_id": item_id, "owner": owner, "until": until},
+            ).first()
+            if held is None:
                 # give back what this candidate took so far (same transaction)
-                for cap, slot, _token in taken:
-                    conn.execute(
-                        update(SLOTS)
-                        .where(SLOTS.c.capacity == cap, SLOTS.c.slot == slot)
-                        .values(holder_item=None, holder_owner=None, lease_until=None)
-                    )
+                for cap, slot, token in taken:
+                    conn.execute(self._sql.free_slot, {"cap": cap, "slot_no": slot, "slot_token": token})
                 return None
-            token = conn.execute(
-                update(SLOTS)
-                .where(SLOTS.c.capacity == capacity, SLOTS.c.slot == free.slot)
-                .values(holder_item=item_id, holder_owner=owner, lease_until=until, token=SLOTS.c.token + 1)
-                .returning(SLOTS.c.token)
-            ).scalar_one()
-            taken.append((capacity, free.slot, token))
+            taken.append((capacity, held.slot, held.token))
         return taken
 
     # -- while running -----------------------------------------------------------------
@@ -508,21 +500,26 @@ class SQLWorkQueue:
         run_id: str | None = None,
     ) -> None:
         """``finish`` inside a transaction the caller holds (the run's final checkpoint)."""
+        from orchestrator.errors import LeaseLostError
+
         now = utcnow()
-        extra = {"run_id": run_id} if run_id else {}
-        self._fenced_update(
-            conn,
-            claim,
-            status=status.value,
-            reason=reason,
-            reason_code=reason_code,
-            parked_step=parked_step,
-            straight_through=straight_through,
-            lease_owner=None,
-            lease_until=None,
-            finished_at=now if status.is_final else None,
-            **extra,
+        result = conn.execute(
+            self._sql.finish_item,
+            {
+                "item_id": claim.item.id,
+                "item_token": claim.token,
+                "new_status": status.value,
+                "new_reason": reason,
+                "new_code": reason_code,
+                "new_parked": parked_step,
+                "new_stp": straight_through,
+                "finished": now if status.is_final else None,
+                "new_run_id": run_id or None,
+                "now": now,
+            },
         )
+        if result.rowcount != 1:
+            raise LeaseLostError(f"work item {claim.item.id} is no longer held by {claim.owner}")
         self._free_slots(conn, claim)
         append(
             AuditEvent(
@@ -545,13 +542,11 @@ class SQLWorkQueue:
                 )
             )
 
-    @staticmethod
-    def _free_slots(conn: Connection, claim: Claim) -> None:
-        for capacity, slot, token in claim.slots:
+    def _free_slots(self, conn: Connection, claim: Claim) -> None:
+        if claim.slots:
             conn.execute(
-                update(SLOTS)
-                .where(SLOTS.c.capacity == capacity, SLOTS.c.slot == slot, SLOTS.c.token == token)
-                .values(holder_item=None, holder_owner=None, lease_until=None)
+                self._sql.free_slot,
+                [{"cap": cap, "slot_no": slot, "slot_token": token} for cap, slot, token in claim.slots],
             )
 
     def reap_expired(self, max_crashes: int | None = None) -> list[WorkItem]:

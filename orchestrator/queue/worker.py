@@ -26,8 +26,9 @@ from orchestrator.engine import RunExecutor, RunOutcome
 from orchestrator.engine.executor import default_owner
 from orchestrator.enums import RunStatus
 from orchestrator.errors import ConfigError, LeaseLostError, RpaError, StoreUnavailable, WorkflowError
+from orchestrator.models import RunRecord
 from orchestrator.queue.files import settle_source_file
-from orchestrator.queue.models import Claim, ItemStatus
+from orchestrator.queue.models import Claim, ItemStatus, WorkItem
 from orchestrator.queue.store import SQLWorkQueue
 
 ITEM_STATUS = {
@@ -101,7 +102,9 @@ class Worker:
             claims: list[Claim] = []
             if free > 0:
                 try:
-                    claims = self.queue.claim(self.owner, self.lease, bots=self.bots, limit=free)
+                    claims = self.queue.claim(
+                        self.owner, self.lease, bots=self.bots, limit=free, start_run=self._start_run
+                    )
                 except StoreUnavailable as exc:
                     logger.warning("claim failed, store unavailable: {}", exc)
             for claim in claims:
@@ -212,9 +215,30 @@ class Worker:
         if self.on_finished is not None:
             self.on_finished(claim, outcome)
 
+    def _start_run(self, connection: Any, append: Any, item: WorkItem) -> RunRecord | None:
+        """Create a first claim's run inside the claiming transaction (one commit, not two).
+
+        Inputs that do not fit the workflow leave it to ``_run_item``, which records why.
+        """
+        try:
+            bot = self.queue.get_bot(item.bot)
+            workflow = self.executor.definition(bot.workflow_digest)
+            inputs = {**(bot.spec.get("inputs") or {}), **item.inputs}
+            self.executor.typed_inputs(workflow, inputs)
+        except (ConfigError, WorkflowError, RpaError):
+            return None
+        return self.executor.create_run_in(connection, append, workflow, inputs, work_item_id=item.id)
+
     async def _run_item(self, claim: Claim) -> RunOutcome | None:
         """Run (or resume) the item's run; its outcome is recorded on the item in the same transaction."""
         item = claim.item
+        if claim.run is not None:
+            return await self.executor.execute(
+                claim.run.id,
+                fence=self.executor.fence_for(claim.run),
+                on_finish=self._finish_hook(claim),
+                created=claim.run,
+            )
         store = self.runtime.store
         run = store.get_run(item.run_id) if item.run_id else None
         if run is None and item.attempts > 1:  # an earlier claim's runner may have died before linking it

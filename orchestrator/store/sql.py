@@ -57,6 +57,12 @@ def aware(value: datetime | None) -> datetime | None:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
+def _lease_lost(fence: Fence) -> LeaseLostError:
+    return LeaseLostError(
+        f"run {fence.run_id} is no longer owned by {fence.owner} (epoch {fence.epoch} is stale)"
+    )
+
+
 def sqlite_url_for(path: str | Path) -> str:
     return f"sqlite:///{Path(path).resolve()}"
 
@@ -123,7 +129,19 @@ class SQLRunStore(RunStore):
             .values(updated_at=bindparam("f_now"))
         )
         self._fence_lease_stmt = self._fence_stmt.values(lease_until=bindparam("f_lease"))
+        # the fence and the run's outcome in one statement
+        self._finish_stmt = self._fence_stmt.values(
+            status=bindparam("r_status"),
+            outputs_json=bindparam("r_outputs"),
+            reason=bindparam("r_reason"),
+            reason_code=bindparam("r_code"),
+            parked_step=bindparam("r_parked"),
+            owner=None,
+            lease_until=None,
+            finished_at=bindparam("r_finished"),
+        )
         self._audit_stmt = insert(AUDIT)
+        self._run_insert_stmt = insert(RUNS)
         upsert = self._insert(STEPS)
         keys = {"run_id", "step_id", "item_index"}
         self._step_stmt = upsert.on_conflict_do_update(
@@ -196,9 +214,7 @@ class SQLRunStore(RunStore):
         else:
             result = conn.execute(self._fence_lease_stmt, {**params, "f_lease": lease_until})
         if result.rowcount != 1:
-            raise LeaseLostError(
-                f"run {fence.run_id} is no longer owned by {fence.owner} (epoch {fence.epoch} is stale)"
-            )
+            raise _lease_lost(fence)
 
     # -- audit chain -----------------------------------------------------------------------
     def _commit_chain_head(self) -> None:
@@ -258,7 +274,10 @@ class SQLRunStore(RunStore):
             self._pending_head = None
             try:
                 with self.writing() as conn:
-                    yield conn, self._appender(lambda row: conn.execute(self._audit_stmt, row))
+                    rows: list[dict[str, Any]] = []
+                    yield conn, self._appender(rows.append)
+                    if rows:  # one statement for all of the transaction's events
+                        conn.execute(self._audit_stmt, rows if len(rows) > 1 else rows[0])
             except BaseException:
                 self._pending_head = None
                 raise
@@ -293,9 +312,7 @@ class SQLRunStore(RunStore):
                 (sqlite_datetime(now), sqlite_datetime(lease_until), fence.run_id, fence.epoch),
             )
         if cursor.rowcount != 1:
-            raise LeaseLostError(
-                f"run {fence.run_id} is no longer owned by {fence.owner} (epoch {fence.epoch} is stale)"
-            )
+            raise _lease_lost(fence)
 
     def _fast_step(self, cursor: Any, step: StepRecord) -> None:
         values = self._step_values(step)
@@ -340,47 +357,76 @@ class SQLRunStore(RunStore):
         lease_until: datetime | None = None,
         also: Any = None,
     ) -> RunRecord:
-        now = utcnow()
-        acquired = owner is not None
         with self._tx_with_audit() as (conn, append):
-            conn.execute(
-                insert(RUNS).values(
-                    id=run_id,
-                    workflow=workflow,
-                    workflow_digest=digest,
-                    status=(RunStatus.running if acquired else RunStatus.pending).value,
-                    inputs_json=jsoncodec.dumps(inputs),
-                    work_item_id=work_item_id,
-                    owner=owner,
-                    lease_until=lease_until,
-                    epoch=1 if acquired else 0,
-                    executions=1 if acquired else 0,
-                    started_at=now if acquired else None,
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
-            append(
-                AuditEvent(
-                    kind="run_created",
-                    run_id=run_id,
-                    actor=owner or "engine",
-                    payload={
-                        "workflow": workflow,
-                        "digest": digest,
-                        "work_item_id": work_item_id,
-                        "owner": owner,
-                    },
-                    at=now,
-                )
+            record = self.insert_run(
+                conn,
+                append,
+                run_id,
+                workflow,
+                digest,
+                inputs,
+                work_item_id,
+                owner=owner,
+                lease_until=lease_until,
             )
             if also is not None:  # e.g. link the work item to its run, in the same transaction
                 also(conn, append)
+        return record
+
+    def insert_run(
+        self,
+        conn: Connection,
+        append: Any,
+        run_id: str,
+        workflow: str,
+        digest: str,
+        inputs: dict[str, Any],
+        work_item_id: str | None = None,
+        *,
+        owner: str | None = None,
+        lease_until: datetime | None = None,
+    ) -> RunRecord:
+        """``create_run`` inside a transaction the caller holds (a runner's claim)."""
+        now = utcnow()
+        acquired = owner is not None
+        status = RunStatus.running if acquired else RunStatus.pending
+        conn.execute(
+            self._run_insert_stmt,
+            {
+                "id": run_id,
+                "workflow": workflow,
+                "workflow_digest": digest,
+                "status": status.value,
+                "inputs_json": jsoncodec.dumps(inputs),
+                "work_item_id": work_item_id,
+                "owner": owner,
+                "lease_until": lease_until,
+                "epoch": 1 if acquired else 0,
+                "executions": 1 if acquired else 0,
+                "started_at": now if acquired else None,
+                "created_at": now,
+                "updated_at": now,
+            },
+        )
+        append(
+            AuditEvent(
+                kind="run_created",
+                run_id=run_id,
+                actor=owner or "engine",
+                payload={
+                    "workflow": workflow,
+                    "digest": digest,
+                    "work_item_id": work_item_id,
+                    "owner": owner,
+                },
+                at=now,
+            )
+        )
         return RunRecord(
             id=run_id,
             workflow=workflow,
             workflow_digest=digest,
-            status=RunStatus.running if acquired else RunStatus.pending,
+            status=status,
             inputs=inputs,
             owner=owner,
             epoch=1 if acquired else 0,
@@ -523,27 +569,30 @@ class SQLRunStore(RunStore):
         audit: AuditEvent | None = None,
         steps: Sequence[StepRecord] = (),
         also: Any = None,
+        step_events: Sequence[AuditEvent] = (),
     ) -> None:
         now = utcnow()
         with self._tx_with_audit() as (conn, append):
-            self._check_fence(conn, fence, now)
+            result = conn.execute(
+                self._finish_stmt,
+                {
+                    "f_id": fence.run_id,
+                    "f_epoch": fence.epoch,
+                    "f_now": now,
+                    "r_status": status.value,
+                    "r_outputs": jsoncodec.dumps(outputs) if outputs is not None else None,
+                    "r_reason": reason,
+                    "r_code": reason_code,
+                    "r_parked": parked_step,
+                    "r_finished": now if status.is_terminal else None,
+                },
+            )
+            if result.rowcount != 1:
+                raise _lease_lost(fence)
             for step in steps:
                 self._upsert_step(conn, step)
-            conn.execute(
-                update(RUNS)
-                .where(RUNS.c.id == fence.run_id)
-                .values(
-                    status=status.value,
-                    outputs_json=jsoncodec.dumps(outputs) if outputs is not None else None,
-                    reason=reason,
-                    reason_code=reason_code,
-                    parked_step=parked_step,
-                    owner=None,
-                    lease_until=None,
-                    finished_at=now if status.is_terminal else None,
-                    updated_at=now,
-                )
-            )
+            for evt in step_events:
+                append(evt)
             if audit is not None:
                 append(audit)
             if also is not None:  # e.g. the work item's outcome, in the same transaction

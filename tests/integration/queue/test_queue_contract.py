@@ -6,6 +6,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from queue_helpers import published_queue
 
 from orchestrator.queue.models import ItemStatus
@@ -116,3 +118,42 @@ def test_release_puts_the_item_back_without_a_crash(store, tmp_path: Path) -> No
     item = queue.get_item(claim.item.id)
     assert (item.status, item.crashes) == (ItemStatus.new, 0)
     assert len(queue.claim("runner-2", LEASE, limit=1)) == 1  # its slot was freed
+
+
+def test_a_first_claim_creates_and_links_its_run_in_the_claiming_transaction(store, tmp_path: Path) -> None:
+    queue = published_queue(store, tmp_path, concurrency=5)
+    queue.enqueue("ledger-bot", "S1", {"reference": "S1"})
+    queue.enqueue("ledger-bot", "S2", {"reference": "S2"})
+    made: list[str] = []
+
+    def start_run(connection, append, item):
+        if item.reference == "S2":
+            return None  # e.g. inputs that do not fit: left to the runner
+        run = store.insert_run(
+            connection, append, f"run-{item.reference}", "wf", "digest", {}, item.id, owner="runner-a"
+        )
+        made.append(run.id)
+        return run
+
+    claims = {c.item.reference: c for c in queue.claim("runner-a", LEASE, limit=5, start_run=start_run)}
+    assert made == ["run-S1"]
+    assert claims["S1"].run is not None and claims["S1"].item.run_id == "run-S1"
+    assert queue.get_item(claims["S1"].item.id).run_id == "run-S1"
+    assert store.get_run("run-S1").owner == "runner-a"
+    assert claims["S2"].run is None and queue.get_item(claims["S2"].item.id).run_id is None
+    kinds = [e.kind for e in store.audit_events() if e.kind in ("item_claimed", "run_created")]
+    assert kinds.count("run_created") == 1 and kinds.count("item_claimed") == 2
+
+
+def test_a_failed_run_creation_leaves_the_item_unclaimed(store, tmp_path: Path) -> None:
+    queue = published_queue(store, tmp_path)
+    queue.enqueue("ledger-bot", "X1", {"reference": "X1"})
+
+    def broken(connection, append, item):
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        queue.claim("runner-a", LEASE, limit=1, start_run=broken)
+    # nothing of the claim committed: the item is still new and claimable
+    assert queue.find_item("ledger-bot", "X1").status is ItemStatus.new
+    assert len(queue.claim("runner-b", LEASE, limit=1)) == 1

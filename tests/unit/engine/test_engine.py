@@ -51,6 +51,26 @@ def test_runs_every_step_and_checkpoints_each(harness) -> None:
     assert harness.store.verify_audit().ok
 
 
+def test_the_last_steps_checkpoint_commits_with_the_runs_outcome(harness) -> None:
+    seen: list[tuple[str, int]] = []
+    save_step = harness.store.save_step
+
+    def spy(fence, step, audit=None):
+        seen.append((step.step_id, step.item_index))
+        return save_step(fence, step, audit)
+
+    harness.store.save_step = spy
+    outcome = harness.run(PIPELINE, {"amount": "1.00"})
+    assert outcome.status is RunStatus.done
+    # every checkpoint but the last was a transaction of its own; the last one is in finish_run
+    assert ("double", SINGLE) not in seen and ("each", 2) in seen
+    done = harness.store.get_steps(outcome.run_id)[-1]
+    assert (done.step_id, done.status, done.output) == ("double", StepStatus.done, {"value": Decimal("2.00")})
+    kinds = [e.kind for e in harness.store.audit_events(run_id=outcome.run_id)]
+    assert kinds.count("step_done") == 5 and kinds.count("run_done") == 1
+    assert harness.store.verify_audit().ok
+
+
 def test_resume_skips_done_steps_and_restores_typed_outputs(harness) -> None:
     executor = harness.executor()
     run = executor.create_run(harness.workflow(PIPELINE), {"amount": "7.50"})
