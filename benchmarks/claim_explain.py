@@ -18,9 +18,10 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import insert, or_, select, text
+from sqlalchemy import insert, text
 
 from orchestrator.queue.models import ItemStatus
+from orchestrator.queue.statements import QueueStatements
 from orchestrator.queue.tables import WorkItemRow
 from orchestrator.store import open_store
 
@@ -28,14 +29,14 @@ ITEMS = WorkItemRow.__table__  # type: ignore[attr-defined]
 
 
 def claim_query(now: datetime, dialect_pg: bool) -> object:
-    query = (
-        select(ITEMS.c.id, ITEMS.c.bot)
-        .where(ITEMS.c.status == ItemStatus.new.value)
-        .where(or_(ITEMS.c.not_before.is_(None), ITEMS.c.not_before <= now))
-        .order_by(ITEMS.c.priority.desc(), ITEMS.c.created_at)
-        .limit(8)
+    """The runners' own candidate query (``QueueStatements.candidates``), bound for ``now``."""
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    statements = QueueStatements.build(
+        postgresql=dialect_pg, insert=pg_insert if dialect_pg else sqlite_insert
     )
-    return query.with_for_update(skip_locked=True) if dialect_pg else query
+    return statements.candidates.params(now=now, lim=8)
 
 
 def seed(store: object, done: int) -> None:

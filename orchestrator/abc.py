@@ -47,8 +47,8 @@ class RunStore(ABC):
         lease_until: datetime | None = None,
         also: Any = None,
     ) -> RunRecord:
-        """Insert a run and append a ``run_created`` audit event (``also(connection, append)``
-        runs in the same transaction).
+        """Insert a run and append a ``run_created`` audit event (``also(tx)``, given the
+        transaction's ``StoreTx``, runs in the same transaction).
 
         Without ``owner`` the run is ``pending``; with one it is created already acquired by
         that owner (status ``running``, epoch 1, the lease until ``lease_until``), which saves
@@ -98,7 +98,7 @@ class RunStore(ABC):
     ) -> None:
         """Set a final (or parked) status and clear the lease, with its audit event and the
         step rows that explain it, all in one transaction. ``step_events`` are the audit events
-        of those step rows (written before ``audit``). ``also(connection, append_audit)``
+        of those step rows (written before ``audit``). ``also(tx)`` (a ``StoreTx``)
         runs inside that transaction (a runner records its work item's outcome there)."""
 
     @abstractmethod

@@ -111,7 +111,7 @@ class RunExecutor:
         work_item_id: str | None = None,
         run_id: str | None = None,
         acquire: bool = False,
-        on_create: Callable[[Any, Any, str], None] | None = None,
+        on_create: Callable[[Any, str], None] | None = None,
     ) -> RunRecord:
         """Check and type the inputs, keep the workflow source, and store a pending run.
 
@@ -122,9 +122,7 @@ class RunExecutor:
         self.store.save_workflow_source(workflow.digest, workflow.spec.name, workflow.file, workflow.source)
         self._remember(workflow)
         new_id = run_id or uuid.uuid4().hex
-        also = (
-            None if on_create is None else (lambda connection, append: on_create(connection, append, new_id))
-        )
+        also = None if on_create is None else (lambda tx: on_create(tx, new_id))
         return self.store.create_run(
             new_id,
             workflow.spec.name,
@@ -138,8 +136,7 @@ class RunExecutor:
 
     def create_run_in(
         self,
-        connection: Any,
-        append: Any,
+        tx: Any,
         workflow: LoadedWorkflow,
         inputs: Mapping[str, Any],
         *,
@@ -153,8 +150,7 @@ class RunExecutor:
         """
         typed = self.typed_inputs(workflow, inputs)
         return self.store.insert_run(
-            connection,
-            append,
+            tx,
             uuid.uuid4().hex,
             workflow.spec.name,
             workflow.digest,
@@ -236,7 +232,7 @@ class RunExecutor:
 
         ``fence`` and ``created``: the run was just created already acquired
         (``create_run(acquire=True)``), so it has no checkpoints to reload.
-        ``on_finish(connection, append_audit, outcome)`` runs inside the transaction that records
+        ``on_finish(tx, outcome)`` runs inside the transaction that records
         the run's final (or parked) status — a runner records its work item's outcome there, so
         the two can never disagree after a crash.
         """
@@ -535,7 +531,7 @@ class RunExecutor:
         )
 
 
-FinishHook = Callable[[Any, Any, RunOutcome], None]
+FinishHook = Callable[[Any, RunOutcome], None]  # (the store's StoreTx, the outcome)
 
 
 def _take_deferred(env: ElementServices) -> list[tuple[StepRecord, AuditEvent]]:
@@ -548,10 +544,10 @@ def _evidence(refs: list[dict[str, str]] | None) -> dict[str, Any]:
     return {"evidence": refs} if refs else {}
 
 
-def _bind(hook: FinishHook | None, outcome: RunOutcome) -> Callable[[Any, Any], None] | None:
+def _bind(hook: FinishHook | None, outcome: RunOutcome) -> Callable[[Any], None] | None:
     if hook is None:
         return None
-    return lambda connection, append: hook(connection, append, outcome)
+    return lambda tx: hook(tx, outcome)
 
 
 def _cancel_on_loss(task: asyncio.Task[Any], main: asyncio.Task[Any] | None) -> None:

@@ -9,10 +9,11 @@ them in the same format as every other write.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import ARRAY, Integer, String, any_, bindparam, func, literal_column, or_, select, update
 
 from orchestrator.queue.models import ItemStatus
 from orchestrator.queue.tables import SlotRow, WorkItemRow
@@ -37,17 +38,25 @@ class QueueStatements:
     free_slot: Any  # give a held slot back (fenced by its token)
     link_run: Any  # point a claimed item at its run
     finish_item: Any  # record a claimed item's outcome (fenced by its token)
+    release_item: Any  # put a claimed item back, not as a crash (fenced by its token)
+    insert_item: Any  # a new item unless (bot, reference) exists, RETURNING the row (or nothing)
 
     @classmethod
-    def build(cls, *, skip_locked: bool) -> QueueStatements:
+    def build(cls, *, postgresql: bool, insert: Callable[[Any], Any]) -> QueueStatements:
+        """``insert``: the dialect's INSERT construct (for ON CONFLICT)."""
         candidates = (
-            select(ITEMS.c.id, ITEMS.c.bot)
-            .where(ITEMS.c.status == NEW)
+            select(ITEMS)
+            # written as a literal, not a parameter: a prepared statement's generic plan can then
+            # still use the partial claim index (WHERE status = 'new')
+            .where(ITEMS.c.status == literal_column(f"'{NEW}'"))
             .where(or_(ITEMS.c.not_before.is_(None), ITEMS.c.not_before <= _when("now", ITEMS.c.not_before)))
             .order_by(ITEMS.c.priority.desc(), ITEMS.c.created_at)
-            .limit(bindparam("lim"))
+            .limit(bindparam("lim", type_=Integer))
         )
-        of_bots = candidates.where(ITEMS.c.bot.in_(bindparam("bots", expanding=True)))
+        if postgresql:  # one array parameter: the statement text does not depend on how many bots
+            of_bots = candidates.where(ITEMS.c.bot == any_(bindparam("bots", type_=ARRAY(String))))
+        else:
+            of_bots = candidates.where(ITEMS.c.bot.in_(bindparam("bots", expanding=True)))
         free = (
             select(SLOTS.c.slot)
             .where(SLOTS.c.capacity == bindparam("cap"))
@@ -57,7 +66,7 @@ class QueueStatements:
             .order_by(SLOTS.c.slot)
             .limit(1)
         )
-        if skip_locked:
+        if postgresql:
             candidates = candidates.with_for_update(skip_locked=True)
             of_bots = of_bots.with_for_update(skip_locked=True)
             free = free.with_for_update(skip_locked=True)
@@ -74,6 +83,8 @@ class QueueStatements:
                 token=ITEMS.c.token + 1,
                 attempts=ITEMS.c.attempts + 1,
                 started_at=func.coalesce(ITEMS.c.started_at, _when("now", ITEMS.c.started_at)),
+                # the run created in the claiming transaction, if any
+                run_id=func.coalesce(bindparam("new_run_id", type_=ITEMS.c.run_id.type), ITEMS.c.run_id),
                 updated_at=_when("now", ITEMS.c.updated_at),
             )
             .returning(*ITEMS.c),
@@ -110,5 +121,13 @@ class QueueStatements:
                 finished_at=_when("finished", ITEMS.c.finished_at),
                 run_id=func.coalesce(bindparam("new_run_id", type_=ITEMS.c.run_id.type), ITEMS.c.run_id),
                 updated_at=_when("now", ITEMS.c.updated_at),
+            ),
+            insert_item=insert(ITEMS)
+            .on_conflict_do_nothing(index_elements=["bot", "reference"])
+            .returning(*ITEMS.c),
+            release_item=update(ITEMS)
+            .where(*fenced_item, ITEMS.c.status == IN_PROGRESS)
+            .values(
+                status=NEW, lease_owner=None, lease_until=None, updated_at=_when("now", ITEMS.c.updated_at)
             ),
         )

@@ -19,19 +19,19 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, and_, delete, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
 
 from orchestrator import jsoncodec
+from orchestrator.errors import LeaseLostError
 from orchestrator.models import AuditEvent, RunRecord
 from orchestrator.queue.models import Claim, Duplicate, EnqueueResult, ItemStatus, PublishedBot, WorkItem
 from orchestrator.queue.statements import QueueStatements
 from orchestrator.queue.tables import BotRow, DuplicateRow, RunnerRow, SlotRow, TriggerStateRow, WorkItemRow
 from orchestrator.store.sql import SQLRunStore, aware, utcnow
+from orchestrator.store.tx import StoreTx
 
 ITEMS = WorkItemRow.__table__  # type: ignore[attr-defined]
 SLOTS = SlotRow.__table__  # type: ignore[attr-defined]
@@ -40,10 +40,14 @@ DUPLICATES = DuplicateRow.__table__  # type: ignore[attr-defined]
 TRIGGERS = TriggerStateRow.__table__  # type: ignore[attr-defined]
 RUNNERS = RunnerRow.__table__  # type: ignore[attr-defined]
 
-StartRun = Callable[[Connection, Any, WorkItem], RunRecord | None]
+StartRun = Callable[[StoreTx, WorkItem], RunRecord | None]
 
 BOT_CAPACITY = "bot:"
 RESOURCE_CAPACITY = "res:"
+
+
+def _lost(claim: Claim) -> LeaseLostError:
+    return LeaseLostError(f"work item {claim.item.id} is no longer held by {claim.owner}")
 
 
 def _item(row: Any) -> WorkItem:
@@ -84,7 +88,7 @@ class SQLWorkQueue:
     def __init__(self, store: SQLRunStore) -> None:
         self.store = store
         self._bot_cache: dict[str, PublishedBot] = {}
-        self._sql = QueueStatements.build(skip_locked=not store.is_sqlite)
+        self._sql = QueueStatements.build(postgresql=not store.is_sqlite, insert=store._insert)
 
     # -- bots --------------------------------------------------------------------------
     def publish_bot(
@@ -209,10 +213,10 @@ class SQLWorkQueue:
             "updated_at": now,
             "sla_due_at": now + timedelta(seconds=float(sla)) if sla else None,
         }
-        try:
-            with self.store._tx_with_audit() as (conn, append):
-                conn.execute(insert(ITEMS).values(**values))
-                append(
+        with self.store.hot_tx() as tx:
+            inserted = tx.rows(self._sql.insert_item, values)
+            if inserted:
+                tx.append(
                     AuditEvent(
                         kind="item_enqueued",
                         actor=created_by or source,
@@ -220,9 +224,8 @@ class SQLWorkQueue:
                         payload={"item_id": item_id, "bot": bot, "reference": reference, "source": source},
                     )
                 )
-            return EnqueueResult(self.get_item(item_id), created=True)
-        except IntegrityError:
-            pass
+        if inserted:
+            return EnqueueResult(_item(inserted[0]), created=True)
         existing = self.find_item(bot, reference)
         assert existing is not None
         if source_path is not None and existing.source_path == source_path:
@@ -333,20 +336,20 @@ class SQLWorkQueue:
     ) -> list[Claim]:
         """Claim up to ``limit`` new items whose bot (and resources) have a free slot.
 
-        ``start_run(connection, append_audit, item)`` may create the run of an item claimed for
+        ``start_run(tx, item)`` may create the run of an item claimed for
         the first time inside the claiming transaction (returning it, or None to leave that to
-        later); the item is linked to it in the same transaction.
+        later); the claim links the item to it.
         """
         now = utcnow()
         until = now + lease
         claims: list[Claim] = []
         sql = self._sql
-        with self.store._tx_with_audit() as (conn, append):
+        with self.store.hot_tx() as tx:
             params: dict[str, Any] = {"now": now, "lim": max(limit * 4, 8)}
             if bots:
-                candidates = conn.execute(sql.candidates_of_bots, {**params, "bots": list(bots)}).all()
+                candidates = tx.rows(sql.candidates_of_bots, {**params, "bots": list(bots)})
             else:
-                candidates = conn.execute(sql.candidates, params).all()
+                candidates = tx.rows(sql.candidates, params)
             full: set[str] = set()
             for candidate in candidates:
                 if len(claims) >= limit:
@@ -356,18 +359,25 @@ class SQLWorkQueue:
                 if not self.get_bot(candidate.bot).enabled:
                     full.add(candidate.bot)
                     continue
-                held = self._take_slots(
-                    conn, self._capacities(candidate.bot), candidate.id, owner, now, until
-                )
+                held = self._take_slots(tx, self._capacities(candidate.bot), candidate.id, owner, now, until)
                 if held is None:
                     full.add(candidate.bot)
                     continue
-                row = conn.execute(
-                    sql.claim_item, {"item_id": candidate.id, "owner": owner, "until": until, "now": now}
-                ).first()
-                assert row is not None  # locked above (PostgreSQL) or under the write lock (SQLite)
+                run = None
+                if start_run is not None and candidate.run_id is None and candidate.attempts == 0:
+                    run = start_run(tx, _item(candidate))
+                (row,) = tx.rows(
+                    sql.claim_item,
+                    {
+                        "item_id": candidate.id,
+                        "owner": owner,
+                        "until": until,
+                        "now": now,
+                        "new_run_id": run.id if run is not None else None,
+                    },
+                )
                 item = _item(row)
-                append(
+                tx.append(
                     AuditEvent(
                         kind="item_claimed",
                         actor=owner,
@@ -376,21 +386,12 @@ class SQLWorkQueue:
                         payload={"item_id": item.id, "token": item.token, "attempt": item.attempts},
                     )
                 )
-                run = None
-                if start_run is not None and item.run_id is None and item.attempts == 1:
-                    run = start_run(conn, append, item)
-                    if run is not None:
-                        conn.execute(
-                            sql.link_run,
-                            {"item_id": item.id, "item_token": item.token, "new_run_id": run.id, "now": now},
-                        )
-                        item = replace(item, run_id=run.id)
                 claims.append(Claim(item=item, owner=owner, token=item.token, slots=tuple(held), run=run))
         return claims
 
     def _take_slots(
         self,
-        conn: Connection,
+        tx: StoreTx,
         capacities: list[str],
         item_id: str,
         owner: str,
@@ -399,41 +400,32 @@ class SQLWorkQueue:
     ) -> list[tuple[str, int, int]] | None:
         taken: list[tuple[str, int, int]] = []
         for capacity in capacities:
-            held = conn.execute(
+            held = tx.rows(
                 self._sql.take_slot,
                 {"cap": capacity, "now": now, "item_id": item_id, "owner": owner, "until": until},
-            ).first()
-            if held is None:
+            )
+            if not held:
                 # give back what this candidate took so far (same transaction)
-                for cap, slot, token in taken:
-                    conn.execute(self._sql.free_slot, {"cap": cap, "slot_no": slot, "slot_token": token})
+                tx.write(
+                    self._sql.free_slot,
+                    [{"cap": cap, "slot_no": slot, "slot_token": token} for cap, slot, token in taken],
+                )
                 return None
-            taken.append((capacity, held.slot, held.token))
+            taken.append((capacity, held[0].slot, held[0].token))
         return taken
 
     # -- while running -----------------------------------------------------------------
     def link_run(self, claim: Claim, run_id: str) -> None:
-        with self.store.writing() as conn:
-            self.link_run_in(conn, claim, run_id)
+        with self.store.hot_tx() as tx:
+            self.link_run_in(tx, claim, run_id)
 
-    def link_run_in(self, conn: Connection, claim: Claim, run_id: str) -> None:
+    def link_run_in(self, tx: StoreTx, claim: Claim, run_id: str) -> None:
         """Point the item at its run, inside a transaction the caller holds (the run's creation)."""
-        self._fenced_update(conn, claim, run_id=run_id)
-
-    def _fenced_update(self, conn: Connection, claim: Claim, **values: Any) -> None:
-        from orchestrator.errors import LeaseLostError
-
-        result = conn.execute(
-            update(ITEMS)
-            .where(
-                ITEMS.c.id == claim.item.id,
-                ITEMS.c.token == claim.token,
-                ITEMS.c.status == ItemStatus.in_progress.value,
-            )
-            .values(updated_at=utcnow(), **values)
+        tx.write_one(
+            self._sql.link_run,
+            {"item_id": claim.item.id, "item_token": claim.token, "new_run_id": run_id, "now": utcnow()},
+            lambda: _lost(claim),
         )
-        if result.rowcount != 1:
-            raise LeaseLostError(f"work item {claim.item.id} is no longer held by {claim.owner}")
 
     def heartbeat(self, claims: Iterable[Claim], lease: timedelta) -> list[Claim]:
         """Extend the leases of ``claims``; returns the claims that were lost."""
@@ -473,10 +465,9 @@ class SQLWorkQueue:
         run_id: str | None = None,
     ) -> None:
         """Record the item's outcome and give its slots back (fenced by the claim's tokens)."""
-        with self.store._tx_with_audit() as (conn, append):
+        with self.store.hot_tx() as tx:
             self.finish_in(
-                conn,
-                append,
+                tx,
                 claim,
                 status,
                 reason=reason,
@@ -488,8 +479,7 @@ class SQLWorkQueue:
 
     def finish_in(
         self,
-        conn: Connection,
-        append: Any,
+        tx: StoreTx,
         claim: Claim,
         status: ItemStatus,
         *,
@@ -500,10 +490,8 @@ class SQLWorkQueue:
         run_id: str | None = None,
     ) -> None:
         """``finish`` inside a transaction the caller holds (the run's final checkpoint)."""
-        from orchestrator.errors import LeaseLostError
-
         now = utcnow()
-        result = conn.execute(
+        tx.write_one(
             self._sql.finish_item,
             {
                 "item_id": claim.item.id,
@@ -517,11 +505,10 @@ class SQLWorkQueue:
                 "new_run_id": run_id or None,
                 "now": now,
             },
+            lambda: _lost(claim),
         )
-        if result.rowcount != 1:
-            raise LeaseLostError(f"work item {claim.item.id} is no longer held by {claim.owner}")
-        self._free_slots(conn, claim)
-        append(
+        self._free_slots(tx, claim)
+        tx.append(
             AuditEvent(
                 kind=f"item_{status.value}",
                 actor=claim.owner,
@@ -533,21 +520,24 @@ class SQLWorkQueue:
 
     def release(self, claim: Claim) -> None:
         """Put a claimed item back (graceful shutdown): not counted as a crash."""
-        with self.store._tx_with_audit() as (conn, append):
-            self._fenced_update(conn, claim, status=ItemStatus.new.value, lease_owner=None, lease_until=None)
-            self._free_slots(conn, claim)
-            append(
+        with self.store.hot_tx() as tx:
+            tx.write_one(
+                self._sql.release_item,
+                {"item_id": claim.item.id, "item_token": claim.token, "now": utcnow()},
+                lambda: _lost(claim),
+            )
+            self._free_slots(tx, claim)
+            tx.append(
                 AuditEvent(
                     kind="item_released", actor=claim.owner, at=utcnow(), payload={"item_id": claim.item.id}
                 )
             )
 
-    def _free_slots(self, conn: Connection, claim: Claim) -> None:
-        if claim.slots:
-            conn.execute(
-                self._sql.free_slot,
-                [{"cap": cap, "slot_no": slot, "slot_token": token} for cap, slot, token in claim.slots],
-            )
+    def _free_slots(self, tx: StoreTx, claim: Claim) -> None:
+        tx.write(
+            self._sql.free_slot,
+            [{"cap": cap, "slot_no": slot, "slot_token": token} for cap, slot, token in claim.slots],
+        )
 
     def reap_expired(self, max_crashes: int | None = None) -> list[WorkItem]:
         """Items whose runner stopped heartbeating: back to ``new``, or quarantined.

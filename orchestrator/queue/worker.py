@@ -30,6 +30,7 @@ from orchestrator.models import RunRecord
 from orchestrator.queue.files import settle_source_file
 from orchestrator.queue.models import Claim, ItemStatus, WorkItem
 from orchestrator.queue.store import SQLWorkQueue
+from orchestrator.store.tx import StoreTx
 
 ITEM_STATUS = {
     RunStatus.done: ItemStatus.done,
@@ -74,6 +75,9 @@ class Worker:
         self.on_finished = on_finished
         self.executor: RunExecutor = runtime.executor(owner=self.owner)
         self.active: dict[asyncio.Task[Any], Claim] = {}
+        # items whose outcome is being (or has been) committed while their task winds down: a
+        # heartbeat that finds them no longer in_progress must not take them for lost
+        self.finishing: set[str] = set()
         self.stats = WorkerStats()
         self.wakeup = asyncio.Event()
 
@@ -124,7 +128,9 @@ class Worker:
                     waker.cancel()
 
     def _done(self, task: asyncio.Task[Any]) -> None:
-        self.active.pop(task, None)
+        claim = self.active.pop(task, None)
+        if claim is not None:
+            self.finishing.discard(claim.item.id)
         self.wakeup.set()
 
     def _reap(self) -> None:
@@ -145,13 +151,19 @@ class Worker:
         while True:
             await asyncio.sleep(interval)
             try:
-                running = [claim for task, claim in self.active.items() if not task.done()]
+                running = [
+                    claim
+                    for task, claim in self.active.items()
+                    if not task.done() and claim.item.id not in self.finishing
+                ]
                 lost = self.queue.heartbeat(running, self.lease)
                 self.queue.runner_heartbeat(self.owner, len(self.active))
             except StoreUnavailable as exc:
                 logger.warning("heartbeat failed: {}", exc)
                 continue
             for claim in lost:
+                if claim.item.id in self.finishing:  # finished while the heartbeat was under way
+                    continue
                 self.stats.lost += 1
                 for task, held in list(self.active.items()):
                     if held is claim:
@@ -215,7 +227,7 @@ class Worker:
         if self.on_finished is not None:
             self.on_finished(claim, outcome)
 
-    def _start_run(self, connection: Any, append: Any, item: WorkItem) -> RunRecord | None:
+    def _start_run(self, tx: StoreTx, item: WorkItem) -> RunRecord | None:
         """Create a first claim's run inside the claiming transaction (one commit, not two).
 
         Inputs that do not fit the workflow leave it to ``_run_item``, which records why.
@@ -227,7 +239,7 @@ class Worker:
             self.executor.typed_inputs(workflow, inputs)
         except (ConfigError, WorkflowError, RpaError):
             return None
-        return self.executor.create_run_in(connection, append, workflow, inputs, work_item_id=item.id)
+        return self.executor.create_run_in(tx, workflow, inputs, work_item_id=item.id)
 
     async def _run_item(self, claim: Claim) -> RunOutcome | None:
         """Run (or resume) the item's run; its outcome is recorded on the item in the same transaction."""
@@ -263,7 +275,7 @@ class Worker:
             inputs,
             work_item_id=item.id,
             acquire=True,
-            on_create=lambda connection, _append, run_id: queue.link_run_in(connection, claim, run_id),
+            on_create=lambda tx, run_id: queue.link_run_in(tx, claim, run_id),
         )
         return await self.executor.execute(
             record.id,
@@ -276,10 +288,9 @@ class Worker:
         """Records the item's outcome inside the transaction that records the run's outcome."""
         queue = self.queue
 
-        def hook(connection: Any, append: Any, outcome: RunOutcome) -> None:
-            queue.finish_in(
-                connection, append, claim, ITEM_STATUS[outcome.status], **_item_fields(claim, outcome)
-            )
+        def hook(tx: StoreTx, outcome: RunOutcome) -> None:
+            self.finishing.add(claim.item.id)
+            queue.finish_in(tx, claim, ITEM_STATUS[outcome.status], **_item_fields(claim, outcome))
 
         return hook
 

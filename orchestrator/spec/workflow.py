@@ -6,6 +6,7 @@ See ``docs/workflow-language.md`` for the reference. Durations are written ``"30
 
 from __future__ import annotations
 
+import functools
 from datetime import timedelta
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -156,8 +157,9 @@ class WorkflowSpec(_Model):
         raise KeyError(step_id)
 
 
-def coerce_input(spec: InputSpec, value: Any) -> Any:
-    """Convert a given input value (from YAML, JSON or ``--input k=v``) to its declared type."""
+@functools.cache
+def _input_adapter(type_name: str) -> Any:
+    """The pydantic adapter of a declared input type (built once: building one costs ≈0.1 ms)."""
     from datetime import date, datetime
 
     from pydantic import TypeAdapter
@@ -172,6 +174,11 @@ def coerce_input(spec: InputSpec, value: Any) -> Any:
         "list": list[Any],
         "object": dict[str, Any],
     }
+    return TypeAdapter(targets[type_name])
+
+
+def coerce_input(spec: InputSpec, value: Any) -> Any:
+    """Convert a given input value (from YAML, JSON or ``--input k=v``) to its declared type."""
     if spec.type == "string" and isinstance(value, int | Decimal) and not isinstance(value, bool):
         return str(value)
-    return TypeAdapter(targets[spec.type]).validate_python(value)
+    return _input_adapter(spec.type).validate_python(value)

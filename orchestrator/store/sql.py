@@ -10,6 +10,7 @@ deferred transactions.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -19,7 +20,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, bindparam, create_engine, event, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlmodel import SQLModel
 
 from orchestrator import jsoncodec
@@ -28,6 +29,7 @@ from orchestrator.audit import GENESIS, content_hash, new_chain_id, verify_chain
 from orchestrator.enums import RunStatus, StepStatus
 from orchestrator.errors import LeaseLostError, RpaError, RunNotFound, StoreUnavailable
 from orchestrator.models import AuditEvent, AuditProblem, AuditReport, Fence, RunRecord, StepRecord
+from orchestrator.store.pg_pipeline import PgPipeline
 from orchestrator.store.sqlite_fastpath import (
     AUDIT_COLUMNS,
     AUDIT_INSERT_SQL,
@@ -39,6 +41,7 @@ from orchestrator.store.sqlite_fastpath import (
     sqlite_datetime,
 )
 from orchestrator.store.tables import AuditRow, RunRow, StepRow, WorkflowSourceRow
+from orchestrator.store.tx import ConnTx, StoreTx
 
 RUNS = RunRow.__table__  # type: ignore[attr-defined]
 STEPS = StepRow.__table__  # type: ignore[attr-defined]
@@ -67,9 +70,39 @@ def sqlite_url_for(path: str | Path) -> str:
     return f"sqlite:///{Path(path).resolve()}"
 
 
+IDLE_PING_SECONDS = 2.0
+
+
+def _ping_idle_connections(engine: Engine) -> None:
+    """Pessimistic disconnect handling for connections that sat idle in the pool.
+
+    ``pool_pre_ping`` would cost a round trip on every checkout — two per work item on the
+    runner's hot path — though a connection handed back a moment ago is as good as the
+    statement it just ran. A connection idle for longer (when a restarted server or a
+    firewall may have dropped it) is pinged; raising ``DisconnectionError`` makes the pool
+    replace it with a fresh one.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < IDLE_PING_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+            dbapi_connection.rollback()
+        except Exception as exc:  # any failure means the connection is gone
+            raise DisconnectionError(f"idle connection failed its ping: {exc}") from exc
+
+
 def _make_engines(url: str, synchronous: str) -> tuple[Engine, Engine]:
     if not url.startswith("sqlite"):
-        engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+        engine = create_engine(url, pool_size=5, max_overflow=10)
+        _ping_idle_connections(engine)
         return engine, engine
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
@@ -115,6 +148,7 @@ class SQLRunStore(RunStore):
         if create:
             self.create_schema()
         self._fast = SQLiteFastPath(self._write.raw_connection()) if self.is_sqlite else None
+        self._pipeline = None if self.is_sqlite else PgPipeline(self._write, lambda: IDLE_PING_SECONDS)
 
     # -- plumbing --------------------------------------------------------------------------
     def _prepare_statements(self) -> None:
@@ -198,23 +232,14 @@ class SQLRunStore(RunStore):
         if self._fast is not None:
             self._fast.close()
             self._fast = None
+        if self._pipeline is not None:
+            self._pipeline.close()
         self._write.dispose()
         if self._read is not self._write:
             self._read.dispose()
 
     def _insert(self, table: Any) -> Any:
         return sqlite_insert(table) if self.is_sqlite else pg_insert(table)
-
-    def _check_fence(
-        self, conn: Connection, fence: Fence, now: datetime, lease_until: datetime | None = None
-    ) -> None:
-        params = {"f_id": fence.run_id, "f_epoch": fence.epoch, "f_now": now}
-        if lease_until is None:
-            result = conn.execute(self._fence_stmt, params)
-        else:
-            result = conn.execute(self._fence_lease_stmt, {**params, "f_lease": lease_until})
-        if result.rowcount != 1:
-            raise _lease_lost(fence)
 
     # -- audit chain -----------------------------------------------------------------------
     def _commit_chain_head(self) -> None:
@@ -278,6 +303,26 @@ class SQLRunStore(RunStore):
                     yield conn, self._appender(rows.append)
                     if rows:  # one statement for all of the transaction's events
                         conn.execute(self._audit_stmt, rows if len(rows) > 1 else rows[0])
+            except BaseException:
+                self._pending_head = None
+                raise
+            self._commit_chain_head()
+
+    @contextmanager
+    def hot_tx(self) -> Iterator[StoreTx]:
+        """A write transaction of a runner's hot path, with its audit events (see ``store.tx``)."""
+        if self._pipeline is None:
+            with self._tx_with_audit() as (conn, append):
+                yield ConnTx(conn, append)
+            return
+        with self._chain_lock:
+            self._pending_head = None
+            try:
+                with self._pipeline.transaction() as tx:
+                    rows: list[dict[str, Any]] = []
+                    tx.append = self._appender(rows.append)
+                    yield tx
+                    tx.write(self._audit_stmt, rows)
             except BaseException:
                 self._pending_head = None
                 raise
@@ -357,10 +402,9 @@ class SQLRunStore(RunStore):
         lease_until: datetime | None = None,
         also: Any = None,
     ) -> RunRecord:
-        with self._tx_with_audit() as (conn, append):
+        with self.hot_tx() as tx:
             record = self.insert_run(
-                conn,
-                append,
+                tx,
                 run_id,
                 workflow,
                 digest,
@@ -370,13 +414,12 @@ class SQLRunStore(RunStore):
                 lease_until=lease_until,
             )
             if also is not None:  # e.g. link the work item to its run, in the same transaction
-                also(conn, append)
+                also(tx)
         return record
 
     def insert_run(
         self,
-        conn: Connection,
-        append: Any,
+        tx: StoreTx,
         run_id: str,
         workflow: str,
         digest: str,
@@ -390,7 +433,7 @@ class SQLRunStore(RunStore):
         now = utcnow()
         acquired = owner is not None
         status = RunStatus.running if acquired else RunStatus.pending
-        conn.execute(
+        tx.write(
             self._run_insert_stmt,
             {
                 "id": run_id,
@@ -408,7 +451,7 @@ class SQLRunStore(RunStore):
                 "updated_at": now,
             },
         )
-        append(
+        tx.append(
             AuditEvent(
                 kind="run_created",
                 run_id=run_id,
@@ -546,8 +589,12 @@ class SQLRunStore(RunStore):
             with self._fast_tx() as (cursor, _append):
                 self._fast_fence(cursor, fence, utcnow(), lease_until)
             return
-        with self.writing() as conn:
-            self._check_fence(conn, fence, utcnow(), lease_until)
+        with self.hot_tx() as tx:
+            tx.write_one(
+                self._fence_lease_stmt,
+                {"f_id": fence.run_id, "f_epoch": fence.epoch, "f_now": utcnow(), "f_lease": lease_until},
+                lambda: _lease_lost(fence),
+            )
 
     def release_run(self, fence: Fence) -> None:
         with self.writing() as conn:
@@ -572,8 +619,8 @@ class SQLRunStore(RunStore):
         step_events: Sequence[AuditEvent] = (),
     ) -> None:
         now = utcnow()
-        with self._tx_with_audit() as (conn, append):
-            result = conn.execute(
+        with self.hot_tx() as tx:
+            tx.write_one(
                 self._finish_stmt,
                 {
                     "f_id": fence.run_id,
@@ -586,17 +633,15 @@ class SQLRunStore(RunStore):
                     "r_parked": parked_step,
                     "r_finished": now if status.is_terminal else None,
                 },
+                lambda: _lease_lost(fence),
             )
-            if result.rowcount != 1:
-                raise _lease_lost(fence)
-            for step in steps:
-                self._upsert_step(conn, step)
+            tx.write(self._step_stmt, [self._step_values(step) for step in steps])
             for evt in step_events:
-                append(evt)
+                tx.append(evt)
             if audit is not None:
-                append(audit)
+                tx.append(audit)
             if also is not None:  # e.g. the work item's outcome, in the same transaction
-                also(conn, append)
+                also(tx)
 
     def reopen_run(
         self,
@@ -732,9 +777,6 @@ class SQLRunStore(RunStore):
             "duration_ms": step.duration_ms,
         }
 
-    def _upsert_step(self, conn: Connection, step: StepRecord) -> None:
-        conn.execute(self._step_stmt, self._step_values(step))
-
     def save_step(self, fence: Fence, step: StepRecord, audit: AuditEvent | None = None) -> None:
         now = utcnow()
         if self._fast is not None:
@@ -744,15 +786,7 @@ class SQLRunStore(RunStore):
                 if audit is not None:
                     append(audit)
             return
-        if audit is None:
-            with self.writing() as conn:
-                self._check_fence(conn, fence, now)
-                self._upsert_step(conn, step)
-            return
-        with self._tx_with_audit() as (conn, append):
-            self._check_fence(conn, fence, now)
-            self._upsert_step(conn, step)
-            append(audit)
+        self.save_steps(fence, [step], [audit] if audit is not None else ())
 
     def save_steps(self, fence: Fence, steps: Sequence[StepRecord], audit: Sequence[AuditEvent] = ()) -> None:
         if self._fast is not None:
@@ -763,12 +797,15 @@ class SQLRunStore(RunStore):
                 for evt in audit:
                     append(evt)
             return
-        with self._tx_with_audit() as (conn, append):
-            self._check_fence(conn, fence, utcnow())
-            for step in steps:
-                self._upsert_step(conn, step)
+        with self.hot_tx() as tx:
+            tx.write_one(
+                self._fence_stmt,
+                {"f_id": fence.run_id, "f_epoch": fence.epoch, "f_now": utcnow()},
+                lambda: _lease_lost(fence),
+            )
+            tx.write(self._step_stmt, [self._step_values(step) for step in steps])
             for evt in audit:
-                append(evt)
+                tx.append(evt)
 
     def get_steps(self, run_id: str) -> list[StepRecord]:
         with self.reading() as conn:

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-
 from queue_helpers import published_queue
 
 from orchestrator.queue.models import ItemStatus
@@ -126,30 +125,31 @@ def test_a_first_claim_creates_and_links_its_run_in_the_claiming_transaction(sto
     queue.enqueue("ledger-bot", "S2", {"reference": "S2"})
     made: list[str] = []
 
-    def start_run(connection, append, item):
+    def start_run(tx, item):
         if item.reference == "S2":
             return None  # e.g. inputs that do not fit: left to the runner
-        run = store.insert_run(
-            connection, append, f"run-{item.reference}", "wf", "digest", {}, item.id, owner="runner-a"
-        )
+        run = store.insert_run(tx, f"run-{item.reference}", "wf", "digest", {}, item.id, owner="runner-a")
         made.append(run.id)
         return run
 
     claims = {c.item.reference: c for c in queue.claim("runner-a", LEASE, limit=5, start_run=start_run)}
     assert made == ["run-S1"]
-    assert claims["S1"].run is not None and claims["S1"].item.run_id == "run-S1"
+    assert claims["S1"].run is not None
+    assert claims["S1"].item.run_id == "run-S1"
     assert queue.get_item(claims["S1"].item.id).run_id == "run-S1"
     assert store.get_run("run-S1").owner == "runner-a"
-    assert claims["S2"].run is None and queue.get_item(claims["S2"].item.id).run_id is None
+    assert claims["S2"].run is None
+    assert queue.get_item(claims["S2"].item.id).run_id is None
     kinds = [e.kind for e in store.audit_events() if e.kind in ("item_claimed", "run_created")]
-    assert kinds.count("run_created") == 1 and kinds.count("item_claimed") == 2
+    assert kinds.count("run_created") == 1
+    assert kinds.count("item_claimed") == 2
 
 
 def test_a_failed_run_creation_leaves_the_item_unclaimed(store, tmp_path: Path) -> None:
     queue = published_queue(store, tmp_path)
     queue.enqueue("ledger-bot", "X1", {"reference": "X1"})
 
-    def broken(connection, append, item):
+    def broken(tx, item):
         raise RuntimeError("boom")
 
     with pytest.raises(RuntimeError, match="boom"):
@@ -157,3 +157,17 @@ def test_a_failed_run_creation_leaves_the_item_unclaimed(store, tmp_path: Path) 
     # nothing of the claim committed: the item is still new and claimable
     assert queue.find_item("ledger-bot", "X1").status is ItemStatus.new
     assert len(queue.claim("runner-b", LEASE, limit=1)) == 1
+
+
+def test_a_runner_limited_to_some_bots_claims_only_theirs(store, tmp_path: Path) -> None:
+    queue = published_queue(store, tmp_path, name="bot-a", concurrency=5)
+    published_queue(store, tmp_path / "b", name="bot-b", concurrency=5)
+    queue.enqueue("bot-a", "A1", {"reference": "A1"})
+    queue.enqueue("bot-b", "B1", {"reference": "B1"})
+    queue.enqueue("bot-b", "B2", {"reference": "B2"})
+    only_b = queue.claim("runner-b", LEASE, bots=["bot-b"], limit=5)
+    assert sorted(c.item.reference for c in only_b) == ["B1", "B2"]
+    assert queue.claim("runner-x", LEASE, bots=["bot-c"], limit=5) == []
+    assert [c.item.reference for c in queue.claim("runner-a", LEASE, bots=["bot-a", "bot-c"], limit=5)] == [
+        "A1"
+    ]

@@ -63,11 +63,13 @@ def test_the_last_steps_checkpoint_commits_with_the_runs_outcome(harness) -> Non
     outcome = harness.run(PIPELINE, {"amount": "1.00"})
     assert outcome.status is RunStatus.done
     # every checkpoint but the last was a transaction of its own; the last one is in finish_run
-    assert ("double", SINGLE) not in seen and ("each", 2) in seen
+    assert ("double", SINGLE) not in seen
+    assert ("each", 2) in seen
     done = harness.store.get_steps(outcome.run_id)[-1]
     assert (done.step_id, done.status, done.output) == ("double", StepStatus.done, {"value": Decimal("2.00")})
     kinds = [e.kind for e in harness.store.audit_events(run_id=outcome.run_id)]
-    assert kinds.count("step_done") == 5 and kinds.count("run_done") == 1
+    assert kinds.count("step_done") == 5
+    assert kinds.count("run_done") == 1
     assert harness.store.verify_audit().ok
 
 

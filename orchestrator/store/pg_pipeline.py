@@ -1,0 +1,150 @@
+"""The PostgreSQL hot path: a runner's per-item transactions in psycopg pipeline mode.
+
+A work item's life on PostgreSQL is two transactions (claim + start its run; finish the run
+and the item) of about six statements each. Sent one by one through SQLAlchemy, each statement
+is a network round trip plus ≈70 µs of SQLAlchemy execution machinery — together several
+times the cost of the commits themselves (``benchmarks/queue_throughput.py``). Here the
+statements whose result is not needed at once are queued in libpq's pipeline and sent with
+the next read or the final sync; fences ("exactly one row") are checked after that sync and
+before COMMIT, so a runner that lost its lease still writes nothing.
+
+The statements are the store's and the queue's prebuilt SQLAlchemy statements, compiled once
+for this dialect; their values need no SQLAlchemy type processing on psycopg (datetimes,
+booleans, integers and text all pass through as they would under SQLAlchemy).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from typing import Any
+
+import psycopg
+from psycopg.rows import namedtuple_row
+from sqlalchemy import Engine
+
+from orchestrator.errors import StoreUnavailable
+from orchestrator.models import AuditEvent
+
+
+class PipelineTx:
+    """``StoreTx`` on a pipelined psycopg connection (see the module docstring)."""
+
+    append: Callable[[AuditEvent], None]
+
+    def __init__(self, owner: PgPipeline, conn: psycopg.Connection[Any]) -> None:
+        self._owner = owner
+        self._conn = conn
+        self._fences: list[tuple[psycopg.Cursor[Any], Callable[[], Exception]]] = []
+
+    def _send(self, stmt: Any, params: dict[str, Any]) -> psycopg.Cursor[Any]:
+        sql, defaults = self._owner.compiled(stmt, params)
+        cursor = self._conn.cursor(row_factory=namedtuple_row)
+        cursor.execute(sql, {**defaults, **params})
+        return cursor
+
+    def rows(self, stmt: Any, params: dict[str, Any]) -> list[Any]:
+        return self._send(stmt, params).fetchall()  # fetching syncs what was queued before it
+
+    def write(self, stmt: Any, params: dict[str, Any] | Sequence[dict[str, Any]]) -> None:
+        for one in [params] if isinstance(params, dict) else params:
+            self._send(stmt, one)
+
+    def write_one(self, stmt: Any, params: dict[str, Any], lost: Callable[[], Exception]) -> None:
+        self._fences.append((self._send(stmt, params), lost))
+
+    @property
+    def has_fences(self) -> bool:
+        return bool(self._fences)
+
+    def check_fences(self) -> None:
+        for cursor, lost in self._fences:
+            if cursor.rowcount != 1:
+                raise lost()
+
+
+def _column_defaults(table: Any, given: dict[str, Any]) -> dict[str, Any]:
+    """The client-side defaults SQLAlchemy would fill in for the columns an INSERT leaves out."""
+    defaults: dict[str, Any] = {}
+    for column in table.columns:
+        if column.key in given or column.default is None:
+            continue
+        if not column.default.is_scalar:
+            raise ValueError(f"{table.name}.{column.key} has a computed default: give it a value")
+        defaults[column.key] = column.default.arg
+    return defaults
+
+
+class PgPipeline:
+    """One pooled connection kept for the hot path; statements compiled once per object."""
+
+    def __init__(self, engine: Engine, idle_ping_seconds: Callable[[], float]) -> None:
+        self._engine = engine
+        self._idle_ping_seconds = idle_ping_seconds
+        self._fairy: Any = None
+        self._last_used = 0.0
+        self._compiled: dict[tuple[int, tuple[str, ...]], tuple[Any, str, dict[str, Any]]] = {}
+
+    def compiled(self, stmt: Any, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """SQL text and default parameters of ``stmt`` (an INSERT names the columns given)."""
+        key = (id(stmt), tuple(params))
+        hit = self._compiled.get(key)
+        if hit is None or hit[0] is not stmt:
+            columns, defaults = None, {}  # an UPDATE keeps its own SET list
+            if stmt.is_insert:
+                defaults = _column_defaults(stmt.table, params)
+                columns = [*params, *defaults]
+            compiled = stmt.compile(dialect=self._engine.dialect, column_keys=columns)
+            hit = (stmt, compiled.string, {**compiled.params, **defaults})  # holding stmt keeps its id
+            self._compiled[key] = hit
+        return hit[1], hit[2]
+
+    def _connection(self) -> psycopg.Connection[Any]:
+        if self._fairy is not None and time.monotonic() - self._last_used >= self._idle_ping_seconds():
+            try:  # idle for a while: a restarted server or a firewall may have dropped it
+                self._fairy.dbapi_connection.execute("SELECT 1")
+                self._fairy.dbapi_connection.rollback()
+            except psycopg.Error:
+                self._drop()
+        if self._fairy is None:
+            self._fairy = self._engine.raw_connection()
+        return self._fairy.dbapi_connection
+
+    def _drop(self) -> None:
+        if self._fairy is not None:
+            with suppress(Exception):
+                self._fairy.invalidate()
+            self._fairy = None
+
+    @contextmanager
+    def transaction(self) -> Iterator[PipelineTx]:
+        try:
+            conn = self._connection()
+        except Exception as exc:
+            raise StoreUnavailable(f"store write failed: {exc}") from exc
+        try:
+            with conn.pipeline() as pipeline:
+                tx = PipelineTx(self, conn)
+                yield tx
+                if tx.has_fences:  # they are checked before COMMIT is sent
+                    pipeline.sync()
+                    tx.check_fences()
+                conn.commit()
+        except psycopg.OperationalError as exc:
+            self._drop()
+            raise StoreUnavailable(f"store write failed: {exc}") from exc
+        except BaseException:
+            try:
+                conn.rollback()
+            except psycopg.Error:
+                self._drop()
+            raise
+        finally:
+            self._last_used = time.monotonic()
+
+    def close(self) -> None:
+        if self._fairy is not None:
+            with suppress(Exception):
+                self._fairy.close()
+            self._fairy = None

@@ -1,0 +1,58 @@
+"""A write transaction on the hot path, whichever way the backend runs it.
+
+A runner's per-item transactions (claim and start a run, checkpoint a step, finish the run and
+its item) are written against ``StoreTx``: reads whose rows are needed now, writes whose
+result is not, and writes that must change exactly one row (fences). On SQLite and for
+everything off the hot path it is a SQLAlchemy connection (``ConnTx``, checks at once); on
+PostgreSQL it is a pipelined connection (``orchestrator.store.pg_pipeline``) that sends the
+writes together and checks the fences before it commits — the same outcome, fewer round trips.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+from sqlalchemy import Connection
+
+from orchestrator.models import AuditEvent
+
+
+class StoreTx(Protocol):
+    """One write transaction; ``append`` chains an audit event into it."""
+
+    append: Callable[[AuditEvent], None]
+
+    def rows(self, stmt: Any, params: dict[str, Any]) -> list[Any]:
+        """Run ``stmt`` now and return its rows (attribute access by column name)."""
+        ...
+
+    def write(self, stmt: Any, params: dict[str, Any] | Sequence[dict[str, Any]]) -> None:
+        """Run ``stmt`` (once per parameter set); its result is not needed."""
+        ...
+
+    def write_one(self, stmt: Any, params: dict[str, Any], lost: Callable[[], Exception]) -> None:
+        """Run ``stmt``, which must change exactly one row; else ``lost()`` is raised and the
+        transaction rolls back (at the latest before it commits)."""
+        ...
+
+
+class ConnTx:
+    """``StoreTx`` over a SQLAlchemy connection: every statement runs and is checked at once."""
+
+    def __init__(self, conn: Connection, append: Callable[[AuditEvent], None]) -> None:
+        self.conn = conn
+        self.append = append
+
+    def rows(self, stmt: Any, params: dict[str, Any]) -> list[Any]:
+        return list(self.conn.execute(stmt, params).all())
+
+    def write(self, stmt: Any, params: dict[str, Any] | Sequence[dict[str, Any]]) -> None:
+        if isinstance(params, dict):
+            self.conn.execute(stmt, params)
+        elif params:
+            self.conn.execute(stmt, list(params))
+
+    def write_one(self, stmt: Any, params: dict[str, Any], lost: Callable[[], Exception]) -> None:
+        if self.conn.execute(stmt, params).rowcount != 1:
+            raise lost()
