@@ -343,51 +343,73 @@ class SQLWorkQueue:
         now = utcnow()
         until = now + lease
         claims: list[Claim] = []
-        sql = self._sql
         with self.store.hot_tx() as tx:
-            params: dict[str, Any] = {"now": now, "lim": max(limit * 4, 8)}
-            if bots:
-                candidates = tx.rows(sql.candidates_of_bots, {**params, "bots": list(bots)})
-            else:
-                candidates = tx.rows(sql.candidates, params)
             full: set[str] = set()
-            for candidate in candidates:
-                if len(claims) >= limit:
+            # ask for exactly what is wanted first (on PostgreSQL every candidate row is locked);
+            # look further only when some belonged to a bot or a resource that is full
+            for lim in (limit, max(limit * 4, 8)):
+                candidates = self._candidates(tx, now, lim, bots)
+                skipped = False
+                for candidate in candidates:
+                    if len(claims) >= limit:
+                        break
+                    claim = None
+                    if candidate.bot not in full:
+                        claim = self._claim_candidate(tx, candidate, owner, now, until, start_run)
+                    if claim is None:
+                        full.add(candidate.bot)
+                        skipped = True
+                        continue
+                    claims.append(claim)
+                if len(claims) >= limit or not skipped or len(candidates) < lim:
                     break
-                if candidate.bot in full:
-                    continue
-                if not self.get_bot(candidate.bot).enabled:
-                    full.add(candidate.bot)
-                    continue
-                held = self._take_slots(tx, self._capacities(candidate.bot), candidate.id, owner, now, until)
-                if held is None:
-                    full.add(candidate.bot)
-                    continue
-                run = None
-                if start_run is not None and candidate.run_id is None and candidate.attempts == 0:
-                    run = start_run(tx, _item(candidate))
-                (row,) = tx.rows(
-                    sql.claim_item,
-                    {
-                        "item_id": candidate.id,
-                        "owner": owner,
-                        "until": until,
-                        "now": now,
-                        "new_run_id": run.id if run is not None else None,
-                    },
-                )
-                item = _item(row)
-                tx.append(
-                    AuditEvent(
-                        kind="item_claimed",
-                        actor=owner,
-                        run_id=item.run_id,
-                        at=now,
-                        payload={"item_id": item.id, "token": item.token, "attempt": item.attempts},
-                    )
-                )
-                claims.append(Claim(item=item, owner=owner, token=item.token, slots=tuple(held), run=run))
         return claims
+
+    def _candidates(self, tx: StoreTx, now: datetime, lim: int, bots: Sequence[str] | None) -> list[Any]:
+        params: dict[str, Any] = {"now": now, "lim": lim}
+        if bots:
+            return tx.rows(self._sql.candidates_of_bots, {**params, "bots": list(bots)})
+        return tx.rows(self._sql.candidates, params)
+
+    def _claim_candidate(
+        self,
+        tx: StoreTx,
+        candidate: Any,
+        owner: str,
+        now: datetime,
+        until: datetime,
+        start_run: StartRun | None,
+    ) -> Claim | None:
+        """Claim one candidate row, or None when its bot is disabled or a slot it needs is full."""
+        if not self.get_bot(candidate.bot).enabled:
+            return None
+        held = self._take_slots(tx, self._capacities(candidate.bot), candidate.id, owner, now, until)
+        if held is None:
+            return None
+        run = None
+        if start_run is not None and candidate.run_id is None and candidate.attempts == 0:
+            run = start_run(tx, _item(candidate))
+        (row,) = tx.rows(
+            self._sql.claim_item,
+            {
+                "item_id": candidate.id,
+                "owner": owner,
+                "until": until,
+                "now": now,
+                "new_run_id": run.id if run is not None else None,
+            },
+        )
+        item = _item(row)
+        tx.append(
+            AuditEvent(
+                kind="item_claimed",
+                actor=owner,
+                run_id=item.run_id,
+                at=now,
+                payload={"item_id": item.id, "token": item.token, "attempt": item.attempts},
+            )
+        )
+        return Claim(item=item, owner=owner, token=item.token, slots=tuple(held), run=run)
 
     def _take_slots(
         self,

@@ -171,3 +171,17 @@ def test_a_runner_limited_to_some_bots_claims_only_theirs(store, tmp_path: Path)
     assert [c.item.reference for c in queue.claim("runner-a", LEASE, bots=["bot-a", "bot-c"], limit=5)] == [
         "A1"
     ]
+
+
+def test_a_full_bot_at_the_head_of_the_queue_does_not_starve_the_others(store, tmp_path: Path) -> None:
+    queue = published_queue(store, tmp_path, name="bot-a", concurrency=1)
+    published_queue(store, tmp_path / "b", name="bot-b", concurrency=1)
+    for n in range(4):
+        queue.enqueue("bot-a", f"A{n}", {"reference": f"A{n}"}, priority=9)
+    queue.enqueue("bot-b", "B0", {"reference": "B0"}, priority=0)
+    (first,) = queue.claim("runner-1", LEASE, limit=1)
+    assert first.item.reference == "A0"
+    # bot-a is at its cap: the next claim looks past its waiting items to bot-b's
+    (second,) = queue.claim("runner-2", LEASE, limit=1)
+    assert second.item.reference == "B0"
+    assert queue.claim("runner-3", LEASE, limit=1) == []

@@ -19,10 +19,8 @@ def pg_store(pg_url: str) -> Iterator[sql_store.SQLRunStore]:
     store.close()
 
 
-def _kill_pooled_backend(store: sql_store.SQLRunStore) -> None:
-    """Terminate the server side of the (only) pooled connection, as a restart would."""
-    with store.engine.connect() as conn:
-        pid = conn.execute(text("select pg_backend_pid()")).scalar_one()
+def _terminate(store: sql_store.SQLRunStore, pid: int) -> None:
+    """End a server backend from outside, as a restart or a firewall would."""
     import psycopg
 
     url = store.engine.url
@@ -30,6 +28,13 @@ def _kill_pooled_backend(store: sql_store.SQLRunStore) -> None:
         host=url.host, port=url.port or 5432, dbname=url.database, user=url.username
     ) as admin:
         assert admin.execute("select pg_terminate_backend(%s)", (pid,)).fetchone()[0]
+
+
+def _kill_pooled_backend(store: sql_store.SQLRunStore) -> None:
+    """Terminate the server side of the (only) pooled connection."""
+    with store.engine.connect() as conn:
+        pid = conn.execute(text("select pg_backend_pid()")).scalar_one()
+    _terminate(store, pid)  # once it is back in the pool
 
 
 def _write(store: sql_store.SQLRunStore, n: int) -> None:
@@ -60,14 +65,7 @@ def _kill_hot_path_backend(store: sql_store.SQLRunStore) -> None:
     """Terminate the server side of the runner hot path's own connection (pipeline mode)."""
     with store.hot_tx() as tx:  # make sure it is open
         tx.append(AuditEvent(kind="probe", actor="test", payload={"n": 0}))
-    pid = store._pipeline._connection().info.backend_pid  # white-box: the connection is private
-    import psycopg
-
-    url = store.engine.url
-    with psycopg.connect(
-        host=url.host, port=url.port or 5432, dbname=url.database, user=url.username
-    ) as admin:
-        assert admin.execute("select pg_terminate_backend(%s)", (pid,)).fetchone()[0]
+    _terminate(store, store._pipeline._connection().info.backend_pid)  # white-box: it is private
 
 
 def _hot_write(store: sql_store.SQLRunStore, n: int) -> None:
