@@ -76,9 +76,8 @@ IDLE_PING_SECONDS = 2.0
 def _ping_idle_connections(engine: Engine) -> None:
     """Pessimistic disconnect handling for connections that sat idle in the pool.
 
-    ``pool_pre_ping`` would cost a round trip on every checkout — two per work item on the
-    runner's hot path — though a connection handed back a moment ago is as good as the
-    statement it just ran. A connection idle for longer (when a restarted server or a
+    ``pool_pre_ping`` would cost a round trip on every checkout, that is on every transaction,
+    though a connection handed back a moment ago is as good as the statement it just ran. A connection idle for longer (when a restarted server or a
     firewall may have dropped it) is pinged; raising ``DisconnectionError`` makes the pool
     replace it with a fresh one.
     """
