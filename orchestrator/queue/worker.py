@@ -150,25 +150,29 @@ class Worker:
         interval = max(self.lease.total_seconds() / 3, 0.1)
         while True:
             await asyncio.sleep(interval)
-            try:
-                running = [
-                    claim
-                    for task, claim in self.active.items()
-                    if not task.done() and claim.item.id not in self.finishing
-                ]
-                lost = self.queue.heartbeat(running, self.lease)
-                self.queue.runner_heartbeat(self.owner, len(self.active))
-            except StoreUnavailable as exc:
-                logger.warning("heartbeat failed: {}", exc)
+            self.beat_once()
+
+    def beat_once(self) -> None:
+        """Extend the leases of the running items; stop the runs whose lease was lost."""
+        try:
+            running = [
+                claim
+                for task, claim in self.active.items()
+                if not task.done() and claim.item.id not in self.finishing
+            ]
+            lost = self.queue.heartbeat(running, self.lease)
+            self.queue.runner_heartbeat(self.owner, len(self.active))
+        except StoreUnavailable as exc:
+            logger.warning("heartbeat failed: {}", exc)
+            return
+        for claim in lost:
+            if claim.item.id in self.finishing:  # finished while the heartbeat was under way
                 continue
-            for claim in lost:
-                if claim.item.id in self.finishing:  # finished while the heartbeat was under way
-                    continue
-                self.stats.lost += 1
-                for task, held in list(self.active.items()):
-                    if held is claim:
-                        logger.error("lost the lease of item {}; stopping its run", claim.item.id)
-                        task.cancel()
+            self.stats.lost += 1
+            for task, held in list(self.active.items()):
+                if held is claim:
+                    logger.error("lost the lease of item {}; stopping its run", claim.item.id)
+                    task.cancel()
 
     async def _drain(self) -> None:
         """Graceful stop: let running items finish for ``grace`` seconds, then hand them back."""

@@ -173,3 +173,30 @@ def test_an_item_points_at_its_run_while_it_runs(runtime, tmp_path: Path) -> Non
     item = queue.find_item("ledger-bot", "LINK-1")
     assert seen == [item.run_id]
     assert item.run_id is not None
+
+
+@pytest.mark.parametrize("finishing", [True, False], ids=["finished-meanwhile", "really-lost"])
+def test_a_heartbeat_tells_a_finished_item_from_a_lost_lease(
+    runtime, tmp_path: Path, finishing: bool
+) -> None:
+    queue = published_queue(runtime.store, tmp_path)
+    queue.enqueue("ledger-bot", "HB-1", {"reference": "HB-1"})
+    worker = Worker(runtime, queue, capacity=1, poll_interval=0.05)
+    (claim,) = queue.claim(worker.owner, worker.lease, limit=1)
+    # the item's outcome is committed, but its task has not wound down yet
+    queue.finish(claim, ItemStatus.done)
+
+    async def beat() -> bool:
+        task = asyncio.create_task(asyncio.sleep(5))
+        worker.active[task] = claim
+        if finishing:
+            worker.finishing.add(claim.item.id)
+        worker.beat_once()
+        await asyncio.sleep(0)
+        cancelled = task.cancelled() or task.cancelling() > 0
+        task.cancel()
+        return cancelled
+
+    cancelled = asyncio.run(beat())
+    assert cancelled is not finishing
+    assert worker.stats.lost == (0 if finishing else 1)
