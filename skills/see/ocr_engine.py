@@ -209,6 +209,22 @@ class OcrEngine:
             lines.append(OcrLine(text=str(text), confidence=float(score), box=corners))  # type: ignore[arg-type]
         return lines
 
+    def recognize(self, crops: Sequence[Any]) -> list[tuple[str, float]]:
+        """Recognise each crop as one line of text (no detection): ``(text, score)`` per crop.
+
+        Args:
+            crops: ``numpy`` arrays, height x width x 3 (BGR) or height x width (grayscale).
+        """
+        if not crops:
+            return []
+        import numpy as np
+
+        images = [np.dstack([crop] * 3) if crop.ndim == 2 else crop for crop in crops]
+        engine = self.engine
+        with self._run_lock:
+            output = engine.recognize_txt(images)
+        return [(str(text), float(score)) for text, score in zip(output.txts, output.scores, strict=True)]
+
     def read_file(
         self, path: str | Path, region: Sequence[int] | None = None, min_confidence: float | None = None
     ) -> list[OcrLine]:

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from skills import BusinessError, SkillContext, skill
 from skills.see.ocr_engine import OcrEngine, load_image
 from skills.see.voucher_reader import DEFAULT_MIN_CONFIDENCE, VoucherReading, read_fields
+from skills.see.voucher_reread import reread_flagged, washed
 
 FlagCode = Literal[
     "form_not_recognised",
@@ -104,11 +105,7 @@ def wash_out_red(image: Image.Image) -> Image.Image:
     import numpy as np
     from PIL import Image
 
-    pixels = np.asarray(image.convert("RGB"), dtype=np.int16)
-    red, green, blue = pixels[..., 0], pixels[..., 1], pixels[..., 2]
-    gray = red.copy()
-    gray[(red > 150) & ((red - np.maximum(green, blue)) > 60)] = 255
-    return Image.fromarray(gray.astype(np.uint8), mode="L")
+    return Image.fromarray(washed(np.asarray(image.convert("RGB"))), mode="L")
 
 
 def to_result(reading: VoucherReading) -> VoucherResult:
@@ -158,6 +155,15 @@ def voucher(ctx: SkillContext, params: VoucherParams) -> VoucherResult:
         min_confidence=params.min_confidence,
         figure_min_confidence=params.figure_min_confidence,
         layout=params.layout,
+    )
+    # A second, closer look at the flagged fields only (voucher_reread): it lifts a flag when
+    # several re-reads agree with each other, the first read and the field's checks.
+    reading = reread_flagged(
+        reading,
+        image,
+        engine,
+        min_confidence=params.min_confidence,
+        figure_min_confidence=params.figure_min_confidence,
     )
     result = to_result(reading)
     if params.fail_if_flagged and result.flagged:

@@ -39,6 +39,18 @@ class GridReading:
         """Left edge of the grid header, where the amount in words must stop."""
         return min(token.x0 for token in self.header) if self.header else None
 
+    @property
+    def digit_row(self) -> tuple[float, float, float, float] | None:
+        """(x0, y0, x1, y1) of the digit row under the whole header, when digits were read."""
+        if not self.header or not self.digits:
+            return None
+        return (
+            min(token.x0 for token in self.header),
+            min(token.y0 for token in self.digits),
+            max(token.x1 for token in self.header),
+            max(token.y1 for token in self.digits),
+        )
+
 
 def is_unit_token(token: Token) -> bool:
     """True for a box that holds only grid unit characters (a header cell or the whole header)."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from skills.see.ocr_engine import OcrLine
 from skills.see.voucher_fields import shape
@@ -48,6 +48,11 @@ class FieldReading:
     reason: str | None = None
     raw: str = ""
     code: str | None = None
+    # The boxes the value was read from (deskewed frame), for a second look at an unsure field;
+    # for the figure, also the whole digit row of the grid (x0, y0, x1, y1).
+    pieces: tuple[Token, ...] = ()
+    area: tuple[float, float, float, float] | None = None
+    reread: bool = False  # unflagged by the second look (``voucher_reread``)
 
 
 @dataclass
@@ -253,8 +258,9 @@ def read_fields(
             problem = None
             if grid.problem:
                 problem = ("value_missing" if grid.value is None else "grid", grid.problem)
-            reading.fields[field_spec.name] = _judge(
-                grid.value, grid.confidence, problem, threshold, grid.value or ""
+            reading.fields[field_spec.name] = replace(
+                _judge(grid.value, grid.confidence, problem, threshold, grid.value or "", grid.digits),
+                area=grid.digit_row,
             )
             continue
         found = _find_label(field_spec, labels, sections)
@@ -284,9 +290,7 @@ def _read_field(
     problem = ("shape", shaped.problem) if shaped.problem else None
     if problem is None and any(t.at_edge for t in chosen):
         problem = ("cut_off", "the value runs to the edge of the image and may be cut off")
-    line_height = min(t.height for t in chosen)
-    gaps = [b.x0 - a.x1 for a, b in itertools.pairwise(chosen)]
-    if problem is None and gaps and max(gaps) > 1.5 * line_height:
+    if problem is None and in_separate_pieces(chosen):
         # A value is printed as one run; text further along the row is a stamp, a note or
         # a neighbour, and cannot be told apart from the value here.
         pieces = " | ".join(t.text for t in chosen)
@@ -294,17 +298,29 @@ def _read_field(
             "separate_pieces",
             f"expected one run of text next to {found.label}, read separate pieces {pieces!r}",
         )
-    return _judge(shaped.value, confidence, problem, min_confidence, raw)
+    return _judge(shaped.value, confidence, problem, min_confidence, raw, tuple(chosen))
+
+
+def in_separate_pieces(tokens: Sequence[Token]) -> bool:
+    """True when boxes along a row leave a gap wider than 1.5 line heights between them."""
+    ordered = sorted(tokens, key=lambda t: t.x0)
+    line_height = min((t.height for t in ordered), default=0.0)
+    return any(b.x0 - a.x1 > 1.5 * line_height for a, b in itertools.pairwise(ordered))
 
 
 def _judge(
-    value: str | None, confidence: float, problem: tuple[str, str] | None, threshold: float, raw: str
+    value: str | None,
+    confidence: float,
+    problem: tuple[str, str] | None,
+    threshold: float,
+    raw: str,
+    pieces: tuple[Token, ...] = (),
 ) -> FieldReading:
     if problem:
-        return FieldReading(value, confidence, True, problem[1], raw, problem[0])
+        return FieldReading(value, confidence, True, problem[1], raw, problem[0], pieces)
     if value is None:
-        return FieldReading(None, confidence, True, "nothing was read", raw, "value_missing")
+        return FieldReading(None, confidence, True, "nothing was read", raw, "value_missing", pieces)
     if confidence < threshold:
         reason = f"OCR confidence {confidence:.3f} is below {threshold:.2f}"
-        return FieldReading(value, confidence, True, reason, raw, "low_confidence")
-    return FieldReading(value, confidence, False, None, raw)
+        return FieldReading(value, confidence, True, reason, raw, "low_confidence", pieces)
+    return FieldReading(value, confidence, False, None, raw, pieces=pieces)
