@@ -15,8 +15,8 @@ re-read replaces the flag only when
   check digit, the amount in words equal to the figure, a card-shaped account's Luhn digit,
   a name of Chinese characters);
 * for fields with no check of their own (names, banks, accounts, numbers, dates, purpose) it
-  agrees with the first pass without its seal pieces: an account may lose a character that is
-  not a digit, never change a digit; text must read the same.
+  says what the first read said once its seal pieces are left out: a character inside a piece
+  the first pass read is never dropped.
 
 Anything else keeps the first pass's flag: the second pass confirms, it never guesses. It runs
 only when a field is flagged, so a clean voucher costs nothing more.
@@ -244,15 +244,13 @@ def scrub_seals(upright: np.ndarray, seals: Sequence[Token]) -> np.ndarray:
     return scrubbed
 
 
-def confirms(kind: FieldKind, expected: str, again: str) -> bool:
-    """True when the re-read says what the first read said (seal pieces left out).
+def confirms_first_read(kind: FieldKind, kept: Sequence[Token], again: str) -> bool:
+    """True when the first read, seal pieces left out, says ``again`` (normalised alike).
 
-    An account, number or date may lose characters that are not digits (a seal's character
-    stuck to it), never change or gain a digit; text must read the same.
+    Only whole seal pieces may go: a stray character inside a piece the first pass read (``l``
+    for 1 in an account) may be a misread character of the value, so it is never dropped.
     """
-    if kind in ("account", "number", "date"):
-        return re.sub(r"\D", "", expected) == re.sub(r"\D", "", again)
-    return expected == again
+    return shape(kind, "".join(piece.text for piece in kept)).value == again
 
 
 def semantic_problem(name: str, kind: FieldKind, value: str, fields: dict[str, FieldReading]) -> str | None:
@@ -298,9 +296,8 @@ def reread_field(look: Look, name: str, kind: FieldKind, min_confidence: float) 
     result = agreed(look.read(crop), shaped_value(kind), min_confidence, veto)
     if result.value is None:
         return result
-    expected = "".join(piece.text for piece in kept)
-    if kind in _CONFIRMED_KINDS and not confirms(kind, shape(kind, expected).value, result.value):
-        return Reread(None, 0.0, f"the re-read {result.value!r} differs from the first read {expected!r}")
+    if kind in _CONFIRMED_KINDS and not confirms_first_read(kind, kept, result.value):
+        return Reread(None, 0.0, f"the re-read {result.value!r} is not what the first read said")
     problem = semantic_problem(name, kind, result.value, look.fields)
     return Reread(None, 0.0, problem) if problem else result
 
