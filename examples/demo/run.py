@@ -327,7 +327,8 @@ def print_summary(result: DemoResult, console: Console) -> None:
         title="Digital Employee demo",
         header_style="bold",
         caption="STP: done without a person; clean STP: clean items that went straight through; "
-        "caught: defective items stopped with the right reason; wrong: postings that should not exist",
+        "caught: defective items stopped before anything was posted (a reason other than the expected one is "
+        "listed below); wrong: postings that should not exist",
     )
     for column in ("scenario", "items", "done", "STP", "manual", "failed", "clean STP", "caught", "wrong"):
         table.add_column(column, justify="left" if column == "scenario" else "right", no_wrap=True)
