@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -22,17 +21,6 @@ from examples.platforms.terminal import layout
 
 T = TypeVar("T")
 WAIT_SECONDS = 20.0
-
-
-def require(program: str, package: str) -> str:
-    """The program's path, or skip saying what is missing (fail instead when RPA_REQUIRE_E2E=1)."""
-    path = shutil.which(program)
-    if path:
-        return path
-    reason = f"skipped because {program} is missing (Debian package {package})"
-    if os.environ.get("RPA_REQUIRE_E2E") == "1":
-        pytest.fail(reason)
-    pytest.skip(reason)
 
 
 def wait_until(probe: Callable[[], T | None], what: str, timeout: float = WAIT_SECONDS) -> T:
@@ -101,34 +89,6 @@ def module_process(
     finally:
         if process.poll() is None:
             process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-@contextmanager
-def private_xvfb() -> Iterator[str]:
-    """Start ``Xvfb -screen 0 1280x800x24`` on a free display (``-displayfd``) and stop it after."""
-    xvfb = require("Xvfb", "xvfb")
-    read_end, write_end = os.pipe()
-    process = subprocess.Popen(
-        [xvfb, "-displayfd", str(write_end), "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
-        pass_fds=(write_end,),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write_end)
-    try:
-        with os.fdopen(read_end, "rb") as announcements:
-            number = announcements.readline().strip()  # Xvfb writes the display number when ready
-        if not number:
-            pytest.fail(f"Xvfb exited with code {process.wait(timeout=10)} before announcing a display")
-        yield f":{number.decode()}"
-    finally:
-        process.terminate()
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
