@@ -293,19 +293,24 @@ class SQLRunStore(RunStore):
         return append
 
     @contextmanager
-    def _tx_with_audit(self) -> Iterator[tuple[Connection, Any]]:
+    def _chained(self) -> Iterator[None]:
+        """Hold the chain lock around a transaction; the chain head advances once it committed."""
         with self._chain_lock:
             self._pending_head = None
             try:
-                with self.writing() as conn:
-                    rows: list[dict[str, Any]] = []
-                    yield conn, self._appender(rows.append)
-                    if rows:  # one statement for all of the transaction's events
-                        conn.execute(self._audit_stmt, rows if len(rows) > 1 else rows[0])
+                yield
             except BaseException:
                 self._pending_head = None
                 raise
             self._commit_chain_head()
+
+    @contextmanager
+    def _tx_with_audit(self) -> Iterator[tuple[Connection, Any]]:
+        with self._chained(), self.writing() as conn:
+            rows: list[dict[str, Any]] = []
+            yield conn, self._appender(rows.append)
+            if rows:  # one statement for all of the transaction's events
+                conn.execute(self._audit_stmt, rows if len(rows) > 1 else rows[0])
 
     @contextmanager
     def hot_tx(self) -> Iterator[StoreTx]:
@@ -314,37 +319,23 @@ class SQLRunStore(RunStore):
             with self._tx_with_audit() as (conn, append):
                 yield ConnTx(conn, append)
             return
-        with self._chain_lock:
-            self._pending_head = None
-            try:
-                with self._pipeline.transaction() as tx:
-                    rows: list[dict[str, Any]] = []
-                    tx.append = self._appender(rows.append)
-                    yield tx
-                    tx.write(self._audit_stmt, rows)
-            except BaseException:
-                self._pending_head = None
-                raise
-            self._commit_chain_head()
+        with self._chained(), self._pipeline.transaction() as tx:
+            rows: list[dict[str, Any]] = []
+            tx.append = self._appender(rows.append)
+            yield tx
+            tx.write(self._audit_stmt, rows)
 
     @contextmanager
     def _fast_tx(self) -> Iterator[tuple[Any, Any]]:
         """SQLite checkpoint transaction on the dedicated DBAPI connection."""
         assert self._fast is not None
-        with self._chain_lock:
-            self._pending_head = None
-            try:
-                with self._fast.transaction() as cursor:
+        with self._chained(), self._fast.transaction() as cursor:
 
-                    def insert_row(row: dict[str, Any]) -> None:
-                        row = {**row, "at": sqlite_datetime(row["at"])}
-                        cursor.execute(AUDIT_INSERT_SQL, tuple(row[c] for c in AUDIT_COLUMNS))
+            def insert_row(row: dict[str, Any]) -> None:
+                row = {**row, "at": sqlite_datetime(row["at"])}
+                cursor.execute(AUDIT_INSERT_SQL, tuple(row[c] for c in AUDIT_COLUMNS))
 
-                    yield cursor, self._appender(insert_row)
-            except BaseException:
-                self._pending_head = None
-                raise
-            self._commit_chain_head()
+            yield cursor, self._appender(insert_row)
 
     @staticmethod
     def _fast_fence(cursor: Any, fence: Fence, now: datetime, lease_until: datetime | None = None) -> None:
