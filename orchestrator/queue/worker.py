@@ -240,10 +240,10 @@ class Worker:
             bot = self.queue.get_bot(item.bot)
             workflow = self.executor.definition(bot.workflow_digest)
             inputs = {**(bot.spec.get("inputs") or {}), **item.inputs}
-            self.executor.typed_inputs(workflow, inputs)
+            # raises before it writes anything when the inputs do not fit the workflow
+            return self.executor.create_run_in(tx, workflow, inputs, work_item_id=item.id)
         except (ConfigError, WorkflowError, RpaError):
             return None
-        return self.executor.create_run_in(tx, workflow, inputs, work_item_id=item.id)
 
     async def _run_item(self, claim: Claim) -> RunOutcome | None:
         """Run (or resume) the item's run; its outcome is recorded on the item in the same transaction."""
