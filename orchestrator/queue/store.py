@@ -29,7 +29,15 @@ from orchestrator.errors import LeaseLostError
 from orchestrator.models import AuditEvent, RunRecord
 from orchestrator.queue.models import Claim, Duplicate, EnqueueResult, ItemStatus, PublishedBot, WorkItem
 from orchestrator.queue.statements import QueueStatements
-from orchestrator.queue.tables import BotRow, DuplicateRow, RunnerRow, SlotRow, TriggerStateRow, WorkItemRow
+from orchestrator.queue.tables import (
+    BotRow,
+    DuplicateRow,
+    RunnerRow,
+    SlotRow,
+    TriggerStateRow,
+    WorkItemRow,
+    status_is,
+)
 from orchestrator.store.sql import SQLRunStore, aware, utcnow
 from orchestrator.store.tx import StoreTx
 
@@ -292,7 +300,7 @@ class SQLWorkQueue:
         if bot:
             query = query.where(ITEMS.c.bot == bot)
         if status:
-            query = query.where(ITEMS.c.status == status.value)
+            query = query.where(status_is(status.value))
         if reference:
             query = query.where(ITEMS.c.reference.like(f"%{reference}%"))
         if since:

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, DateTime, Index, Text, UniqueConstraint, text
+from sqlalchemy import Column, ColumnElement, DateTime, Index, Text, UniqueConstraint, and_, text
 from sqlmodel import Field, SQLModel
+
+from orchestrator.queue.models import ItemStatus
+
+#: the statuses that set finished_at
+FINAL_STATUSES = frozenset(status.value for status in ItemStatus if status.is_final)
 
 
 def _ts(index: bool = False, nullable: bool = True) -> Column:  # type: ignore[type-arg]
@@ -44,9 +49,30 @@ class WorkItemRow(SQLModel, table=True):
             sqlite_where=text("status = 'in_progress'"),
         ),
         Index("ix_work_items_bot_status", "bot", "status"),
-        Index("ix_work_items_status_finished", "status", "finished_at"),
+        # The two status-led indexes below are partial on finished_at so that the claim query
+        # (status = 'new', which implies neither predicate) can only use ix_work_items_claim.
+        # With a plain (status, …) index beside it, PostgreSQL planned the claim on a table
+        # without statistics yet as "read every new item by status, then sort", once per claim.
+        #
         # the dashboard's throughput and FTE counts: a covering range scan by status and finish time
-        Index("ix_work_items_finished_cover", "status", "finished_at", "bot", "straight_through"),
+        Index(
+            "ix_work_items_finished",
+            "status",
+            "finished_at",
+            "bot",
+            "straight_through",
+            postgresql_where=text("finished_at IS NOT NULL"),
+            sqlite_where=text("finished_at IS NOT NULL"),
+        ),
+        # open items (new, in progress, waiting for a person) by status: backlogs and listings;
+        # queries reach it through ``status_is`` (which adds the finished_at IS NULL it needs)
+        Index(
+            "ix_work_items_open",
+            "status",
+            "created_at",
+            postgresql_where=text("finished_at IS NULL"),
+            sqlite_where=text("finished_at IS NULL"),
+        ),
         Index("ix_work_items_created", "created_at"),
     )
 
@@ -77,6 +103,23 @@ class WorkItemRow(SQLModel, table=True):
     finished_at: datetime | None = Field(default=None, sa_column=_ts())
     updated_at: datetime = Field(sa_column=_ts(nullable=False))
     sla_due_at: datetime | None = Field(default=None, sa_column=_ts())
+
+
+#: indexes of earlier versions, dropped when a store is opened (replaced by the partial ones above)
+RETIRED_INDEXES = ("ix_work_items_status_finished", "ix_work_items_finished_cover")
+
+
+def status_is(*statuses: str) -> ColumnElement[bool]:
+    """``status IN statuses``, plus ``finished_at IS NULL`` when every status is an open one.
+
+    Open items never have a finish time, so the extra condition changes no answer; it is what
+    lets the partial index ``ix_work_items_open`` serve the query.
+    """
+    column = WorkItemRow.__table__.c  # type: ignore[attr-defined]
+    clause = column.status == statuses[0] if len(statuses) == 1 else column.status.in_(statuses)
+    if not set(statuses) & FINAL_STATUSES:
+        clause = and_(clause, column.finished_at.is_(None))
+    return clause
 
 
 class DuplicateRow(SQLModel, table=True):

@@ -17,10 +17,23 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, create_engine, event, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Index,
+    bindparam,
+    create_engine,
+    event,
+    func,
+    insert,
+    inspect,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DisconnectionError, OperationalError
+from sqlalchemy.schema import CreateIndex, DropIndex
 from sqlmodel import SQLModel
 
 from orchestrator import jsoncodec
@@ -184,12 +197,30 @@ class SQLRunStore(RunStore):
 
     def create_schema(self) -> None:
         # every table lives in one database; the queue's tables are registered on import
-        import orchestrator.queue.tables  # noqa: F401
+        from orchestrator.queue.tables import RETIRED_INDEXES, WorkItemRow
 
         try:
             SQLModel.metadata.create_all(self._write)
+            self._upgrade_indexes(WorkItemRow.__table__, RETIRED_INDEXES)  # type: ignore[attr-defined]
         except OperationalError as exc:
             raise StoreUnavailable(f"cannot open the store at {self.safe_url}: {exc.orig}") from exc
+
+    def _upgrade_indexes(self, table: Any, retired: Sequence[str]) -> None:
+        """Bring a store made by an earlier version to ``table``'s declared indexes.
+
+        ``create_all`` creates the indexes of the tables it creates only. Existence is read
+        first, so that opening an up-to-date store takes no lock on the table.
+        """
+        have = {ix["name"] for ix in inspect(self._write).get_indexes(table.name)}
+        stale = [name for name in retired if name in have]
+        missing = [index for index in table.indexes if index.name not in have]
+        if not stale and not missing:
+            return
+        with self._write.begin() as conn:
+            for name in stale:
+                conn.execute(DropIndex(Index(name), if_exists=True))
+            for index in missing:
+                conn.execute(CreateIndex(index, if_not_exists=True))
 
     @property
     def safe_url(self) -> str:

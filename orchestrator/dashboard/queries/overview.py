@@ -27,7 +27,7 @@ from orchestrator.dashboard.config import DashboardSettings
 from orchestrator.dashboard.models import BotOverview, Overview, RunnerSummary
 from orchestrator.dashboard.queries.common import Clock, hour_bucket, hour_label, ratio
 from orchestrator.queue.models import ItemStatus
-from orchestrator.queue.tables import BotRow, RunnerRow, WorkItemRow
+from orchestrator.queue.tables import BotRow, RunnerRow, WorkItemRow, status_is
 from orchestrator.store.sql import SQLRunStore, aware, utcnow
 from orchestrator.store.tables import RunRow
 
@@ -156,7 +156,7 @@ def _open(conn: Connection, clock: Clock, warning: timedelta, tallies: dict[str,
             func.sum(case((ITEMS.c.sla_due_at < clock.now, 1), else_=0)),
             func.sum(case(((ITEMS.c.sla_due_at >= clock.now) & (ITEMS.c.sla_due_at < soon), 1), else_=0)),
         )
-        .where(ITEMS.c.status.in_(OPEN))
+        .where(status_is(*OPEN))
         .group_by(ITEMS.c.bot, ITEMS.c.status)
     )
     for bot, status, count, oldest, breached, at_risk in conn.execute(query):

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, select
 from orchestrator import jsoncodec
 from orchestrator.dashboard.models import AuditView, ItemPage, ItemView, RunPage, RunView, StepView
 from orchestrator.models import StepRecord
-from orchestrator.queue.tables import BotRow, WorkItemRow
+from orchestrator.queue.tables import BotRow, WorkItemRow, status_is
 from orchestrator.store.sql import SQLRunStore, aware
 from orchestrator.store.tables import AuditRow, RunRow
 
@@ -92,7 +92,7 @@ def list_items(store: SQLRunStore, flt: WorkFilter) -> ItemPage:
     if flt.bot:
         query = query.where(ITEMS.c.bot == flt.bot)
     if flt.status:
-        query = query.where(ITEMS.c.status == flt.status)
+        query = query.where(status_is(flt.status))
     if flt.reference:
         query = _reference_prefix(query, flt.reference, flt.bot)
     if flt.created_from:

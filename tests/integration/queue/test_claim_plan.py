@@ -1,0 +1,85 @@
+"""The claim query's plan, and how an older store's indexes are brought up to date."""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from queue_helpers import published_queue
+from sqlalchemy import insert, inspect, text
+
+from orchestrator.queue.models import ItemStatus
+from orchestrator.queue.tables import RETIRED_INDEXES, WorkItemRow
+from orchestrator.store import open_store
+
+# the benchmark's own EXPLAIN of the runners' statement
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "benchmarks"))
+from claim_explain import claim_plan
+
+ITEMS = WorkItemRow.__table__  # type: ignore[attr-defined]
+
+
+def _backlog(store: Any, new: int, done: int = 0) -> None:
+    now = datetime.now(UTC)
+    rows = [
+        {
+            "id": uuid.uuid4().hex,
+            "bot": f"bot-{n % 3}",
+            "reference": f"ref-{n}",
+            "status": (ItemStatus.done if n < done else ItemStatus.new).value,
+            "finished_at": now if n < done else None,
+            "priority": n % 2,
+            "inputs_json": "{}",
+            "source": "test",
+            "created_at": now,
+            "updated_at": now,
+        }
+        for n in range(done + new)
+    ]
+    with store.engine.begin() as conn:
+        conn.execute(insert(ITEMS), rows)
+
+
+def test_claim_reads_the_claim_index_in_order_before_the_table_has_statistics(store, tmp_path: Path) -> None:
+    # a store just created, then a burst of work: no ANALYZE has run yet. A plan that reads the
+    # new items through another status index and sorts them costs a sort of the whole backlog
+    # on every claim.
+    queue = published_queue(store, tmp_path)
+    for n in range(400):
+        queue.enqueue("ledger-bot", f"R{n}", {"reference": f"R{n}"})
+    plan = claim_plan(store)
+    assert "ix_work_items_claim" in plan, plan
+    assert "Sort" not in plan, plan
+    assert "TEMP B-TREE" not in plan, plan
+
+
+def test_claim_plan_with_statistics(store) -> None:
+    _backlog(store, new=50, done=2000)
+    with store.engine.begin() as conn:
+        conn.execute(text("ANALYZE"))
+    plan = claim_plan(store)
+    assert "ix_work_items_claim" in plan, plan
+    assert "Sort" not in plan, plan
+
+
+def test_opening_an_older_store_replaces_its_retired_indexes(store_url: str) -> None:
+    first = open_store(store_url)
+    with first.engine.begin() as conn:
+        conn.execute(text("DROP INDEX ix_work_items_open"))
+        conn.execute(text("CREATE INDEX ix_work_items_status_finished ON work_items (status, finished_at)"))
+        conn.execute(
+            text(
+                "CREATE INDEX ix_work_items_finished_cover ON work_items "
+                "(status, finished_at, bot, straight_through)"
+            )
+        )
+    first.close()
+
+    reopened = open_store(store_url)
+    names = {ix["name"] for ix in inspect(reopened.engine).get_indexes("work_items")}
+    reopened.close()
+    assert not names & set(RETIRED_INDEXES)
+    assert {"ix_work_items_open", "ix_work_items_finished", "ix_work_items_claim"} <= names
