@@ -1,0 +1,113 @@
+"""What one work item costs a runner and its database: CPU per item on each side.
+
+One ``Worker`` (one run at a time) runs in this process over a queue already holding
+``--items`` items (enqueued one by one, as a backlog builds up; no ANALYZE afterwards), through
+the same no-op workflow as ``queue_throughput.py``. Prints items/s, the runner's CPU per item
+(``time.process_time``) and, on a PostgreSQL server on this machine, its processes' CPU per
+item (``/proc/<pid>/stat``). Baseline in the same run: the raw claim-and-complete loop of
+``queue_throughput.py`` with one process over as many rows; last line ``ratio=<runner / raw>``.
+
+    .venv/bin/python benchmarks/queue_item_cost.py [--items 1000] [--sqlite] [--pg URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from queue_throughput import PG_DEFAULT, PgSchema, _publish, pg_params, raw_rate
+
+
+def postgres_cpu_seconds() -> float | None:
+    """CPU time of the PostgreSQL server processes on this machine, or None if none is visible."""
+    ticks, found = 0, False
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        if "(postgres)" in text or "(postmaster)" in text:
+            fields = text.rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])
+            found = True
+    return ticks / os.sysconf("SC_CLK_TCK") if found else None
+
+
+def run_backlog(url: str, home: Path, items: int) -> tuple[float, float, float | None]:
+    """items/s, runner CPU ms per item, server CPU ms per item (or None)."""
+    from orchestrator.bootstrap import build_runtime
+    from orchestrator.logsetup import configure_logging
+    from orchestrator.queue.models import ItemStatus
+    from orchestrator.queue.store import SQLWorkQueue
+    from orchestrator.queue.worker import Worker
+    from orchestrator.settings import Settings
+
+    configure_logging("ERROR")
+    queue = _publish(url, home)
+    for n in range(items):
+        queue.enqueue("bench", f"item-{n}", {"n": n})
+    runtime = build_runtime(Settings(db_url=url, home=home, work_dir=home, poll_interval=0.02))
+    worker = Worker(
+        runtime, SQLWorkQueue(runtime.store), capacity=1, lease=timedelta(seconds=30), poll_interval=0.02
+    )
+
+    async def until_done() -> None:
+        stop = asyncio.Event()
+
+        async def watch() -> None:
+            while queue.status_counts().get(ItemStatus.done, 0) < items:
+                await asyncio.sleep(0.1)
+            stop.set()
+
+        watcher = asyncio.create_task(watch())
+        await worker.run(stop)
+        await watcher
+
+    server_before = postgres_cpu_seconds() if not runtime.store.is_sqlite else None
+    started, cpu_started = time.perf_counter(), time.process_time()
+    asyncio.run(until_done())
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    server_after = postgres_cpu_seconds() if server_before is not None else None
+    server = None if server_after is None or server_before is None else (server_after - server_before)
+    queue.store.close()
+    runtime.store.close()
+    return items / elapsed, cpu / items * 1000, None if server is None else server / items * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--items", type=int, default=1000)
+    parser.add_argument("--sqlite", action="store_true", help="measure the embedded SQLite store instead")
+    parser.add_argument("--pg", default=PG_DEFAULT)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp)
+        params = None if args.sqlite else pg_params(args.pg)
+        if not args.sqlite and params is None:
+            print(f"PostgreSQL at {args.pg} is not reachable: measuring SQLite")
+        if params is None:
+            rate, runner_ms, server_ms = run_backlog(f"sqlite:///{home / 'rpa.db'}", home, args.items)
+            raw = raw_rate("sqlite", str(home / "raw.db"), 1, args.items)
+            backend = "sqlite"
+        else:
+            with PgSchema(params, args.pg) as schema:
+                rate, runner_ms, server_ms = run_backlog(schema.url, home, args.items)
+            with PgSchema(params, args.pg) as schema:
+                raw = raw_rate("postgresql", (params, schema.name), 1, args.items)
+            backend = "postgresql"
+    server = "n/a" if server_ms is None else f"{server_ms:.2f}"
+    print(f"{backend}: {args.items} queued items, one runner: {rate:.0f} items/s")
+    print(f"runner CPU {runner_ms:.2f} ms/item, database server CPU {server} ms/item")
+    print(f"raw claim-and-complete loop, one process: {raw:.0f} items/s")
+    print(f"ratio={rate / raw:.3f}")
+
+
+if __name__ == "__main__":
+    main()
