@@ -9,6 +9,7 @@ that ``verify_chain`` reports with its position.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import uuid
@@ -39,7 +40,9 @@ def content_hash(
     prev_hash: str,
 ) -> str:
     """SHA-256 over the canonical form of an event's content and its predecessor's hash."""
-    canonical = jsoncodec.dumps(
+    # every value is already a plain str, int or None, so this is jsoncodec.dumps's exact text
+    # without its type-tagging walk (the hash of every stored event depends on that text)
+    canonical = json.dumps(
         {
             "chain": chain,
             "seq": seq,
@@ -50,7 +53,10 @@ def content_hash(
             "actor": actor,
             "payload": payload_json,
             "prev": prev_hash,
-        }
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
     )
     return jsoncodec.sha256_text(canonical)
 

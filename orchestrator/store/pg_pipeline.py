@@ -22,18 +22,23 @@ from typing import Any
 
 import psycopg
 from psycopg.rows import namedtuple_row
-from sqlalchemy import Engine
+from sqlalchemy import Engine, bindparam, insert
 
 from orchestrator.errors import StoreUnavailable
 from orchestrator.models import AuditEvent
+from orchestrator.store.tx import AfterCommit
+
+#: rows per multi-row INSERT (each row count is a statement of its own to prepare)
+MAX_ROWS_PER_INSERT = 16
 
 
-class PipelineTx:
+class PipelineTx(AfterCommit):
     """``StoreTx`` on a pipelined psycopg connection (see the module docstring)."""
 
     append: Callable[[AuditEvent], None]
 
     def __init__(self, owner: PgPipeline, conn: psycopg.Connection[Any]) -> None:
+        super().__init__()
         self._owner = owner
         self._conn = conn
         self._fences: list[tuple[psycopg.Cursor[Any], Callable[[], Exception]]] = []
@@ -47,12 +52,25 @@ class PipelineTx:
     def rows(self, stmt: Any, params: dict[str, Any]) -> list[Any]:
         return self._send(stmt, params).fetchall()  # fetching syncs what was queued before it
 
+    def rows_each(self, stmt: Any, params: Sequence[dict[str, Any]]) -> list[list[Any]]:
+        cursors = [self._send(stmt, one) for one in params]  # all sent before the first fetch
+        return [cursor.fetchall() for cursor in cursors]
+
     def write(self, stmt: Any, params: dict[str, Any] | Sequence[dict[str, Any]]) -> None:
         for one in [params] if isinstance(params, dict) else params:
             self._send(stmt, one)
 
     def write_one(self, stmt: Any, params: dict[str, Any], lost: Callable[[], Exception]) -> None:
         self._fences.append((self._send(stmt, params), lost))
+
+    def insert_rows(self, table: Any, rows: Sequence[dict[str, Any]]) -> None:
+        """INSERT ``rows`` (each with the same keys) as multi-row statements, not one per row."""
+        for start in range(0, len(rows), MAX_ROWS_PER_INSERT):
+            chunk = rows[start : start + MAX_ROWS_PER_INSERT]
+            columns = tuple(chunk[0])
+            sql = self._owner.multi_row_insert(table, columns, len(chunk))
+            params = {f"{c}_{n}": row[c] for n, row in enumerate(chunk) for c in columns}
+            self._conn.cursor().execute(sql, params)
 
     @property
     def has_fences(self) -> bool:
@@ -85,6 +103,18 @@ class PgPipeline:
         self._fairy: Any = None
         self._last_used = 0.0
         self._compiled: dict[tuple[int, tuple[str, ...]], tuple[Any, str, dict[str, Any]]] = {}
+        self._multi_row: dict[tuple[str, tuple[str, ...], int], str] = {}
+
+    def multi_row_insert(self, table: Any, columns: tuple[str, ...], count: int) -> str:
+        """``INSERT INTO table (columns) VALUES (…), …`` for ``count`` rows; its parameters
+        are named ``<column>_<row>``."""
+        key = (table.name, columns, count)
+        sql = self._multi_row.get(key)
+        if sql is None:
+            rows = [{c: bindparam(f"{c}_{n}") for c in columns} for n in range(count)]
+            sql = insert(table).values(rows).compile(dialect=self._engine.dialect).string
+            self._multi_row[key] = sql
+        return sql
 
     def compiled(self, stmt: Any, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         """SQL text and default parameters of ``stmt`` (an INSERT names the columns given)."""

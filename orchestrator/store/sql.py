@@ -348,13 +348,16 @@ class SQLRunStore(RunStore):
         """A write transaction of a runner's hot path, with its audit events (see ``store.tx``)."""
         if self._pipeline is None:
             with self._tx_with_audit() as (conn, append):
-                yield ConnTx(conn, append)
+                conn_tx = ConnTx(conn, append)
+                yield conn_tx
+            conn_tx.committed()
             return
         with self._chained(), self._pipeline.transaction() as tx:
             rows: list[dict[str, Any]] = []
             tx.append = self._appender(rows.append)
             yield tx
-            tx.write(self._audit_stmt, rows)
+            tx.insert_rows(AUDIT, rows)
+        tx.committed()
 
     @contextmanager
     def _fast_tx(self) -> Iterator[tuple[Any, Any]]:

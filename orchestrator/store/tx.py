@@ -27,6 +27,10 @@ class StoreTx(Protocol):
         """Run ``stmt`` now and return its rows (attribute access by column name)."""
         ...
 
+    def rows_each(self, stmt: Any, params: Sequence[dict[str, Any]]) -> list[list[Any]]:
+        """Run ``stmt`` once per parameter set and return the rows of each (sent together)."""
+        ...
+
     def write(self, stmt: Any, params: dict[str, Any] | Sequence[dict[str, Any]]) -> None:
         """Run ``stmt`` (once per parameter set); its result is not needed."""
         ...
@@ -36,16 +40,39 @@ class StoreTx(Protocol):
         transaction rolls back (at the latest before it commits)."""
         ...
 
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once the transaction has committed (never if it rolls back)."""
+        ...
 
-class ConnTx:
+
+class AfterCommit:
+    """The ``after_commit`` part of ``StoreTx``; ``SQLRunStore.hot_tx`` calls ``committed``."""
+
+    def __init__(self) -> None:
+        self._after_commit: list[Callable[[], None]] = []
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        self._after_commit.append(callback)
+
+    def committed(self) -> None:
+        callbacks, self._after_commit = self._after_commit, []
+        for callback in callbacks:
+            callback()
+
+
+class ConnTx(AfterCommit):
     """``StoreTx`` over a SQLAlchemy connection: every statement runs and is checked at once."""
 
     def __init__(self, conn: Connection, append: Callable[[AuditEvent], None]) -> None:
+        super().__init__()
         self.conn = conn
         self.append = append
 
     def rows(self, stmt: Any, params: dict[str, Any]) -> list[Any]:
         return list(self.conn.execute(stmt, params).all())
+
+    def rows_each(self, stmt: Any, params: Sequence[dict[str, Any]]) -> list[list[Any]]:
+        return [self.rows(stmt, one) for one in params]
 
     def write(self, stmt: Any, params: dict[str, Any] | Sequence[dict[str, Any]]) -> None:
         if isinstance(params, dict):
