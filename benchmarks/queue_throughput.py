@@ -84,8 +84,8 @@ def _publish(url: str, folder: Path) -> Any:
     return queue
 
 
-def orchestrator_rate(url: str, procs: int, items: int, folder: Path) -> float:
-    from orchestrator.queue.models import ItemStatus
+def orchestrator_rate(url: str, procs: int, items: int, folder: Path, batch: int = 1) -> float:
+    from orchestrator.queue.models import ItemStatus, Offer
 
     queue = _publish(url, folder)
     ctx = mp.get_context("spawn")
@@ -100,8 +100,10 @@ def orchestrator_rate(url: str, procs: int, items: int, folder: Path) -> float:
         ready.acquire(timeout=120)
     time.sleep(0.5)
     started = time.perf_counter()
-    for n in range(items):
-        queue.enqueue("bench", f"item-{n}", {"n": n})
+    for start in range(0, items, batch):
+        queue.enqueue_many(
+            "bench", [Offer(f"item-{n}", {"n": n}) for n in range(start, min(start + batch, items))]
+        )
     while queue.status_counts().get(ItemStatus.done, 0) < items:
         time.sleep(0.02)
     elapsed = time.perf_counter() - started
@@ -236,6 +238,12 @@ def main() -> None:
     parser.add_argument("--procs", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument("--pg", default=PG_DEFAULT)
     parser.add_argument("--no-sqlite", action="store_true")
+    parser.add_argument(
+        "--batch",
+        type=int,
+        default=1,
+        help="items per enqueue transaction (enqueue_many, as a folder scan or an API batch); default 1",
+    )
     args = parser.parse_args()
     params = pg_params(args.pg)
     backends = ([] if args.no_sqlite else ["sqlite"]) + (["postgresql"] if params else [])
@@ -248,12 +256,14 @@ def main() -> None:
             with tempfile.TemporaryDirectory() as tmp:
                 folder = Path(tmp)
                 if backend == "sqlite":
-                    orch = orchestrator_rate(f"sqlite:///{folder / 'rpa.db'}", procs, args.items, folder)
+                    orch = orchestrator_rate(
+                        f"sqlite:///{folder / 'rpa.db'}", procs, args.items, folder, args.batch
+                    )
                     raw = raw_rate("sqlite", str(folder / "raw.db"), procs, args.items)
                 else:
                     assert params is not None
                     with PgSchema(params, args.pg) as schema:
-                        orch = orchestrator_rate(schema.url, procs, args.items, folder)
+                        orch = orchestrator_rate(schema.url, procs, args.items, folder, args.batch)
                     with PgSchema(params, args.pg) as schema:
                         raw = raw_rate("postgresql", (params, schema.name), procs, args.items)
             results[(backend, procs)] = (orch, raw)

@@ -15,7 +15,7 @@ from orchestrator.bootstrap import Runtime
 from orchestrator.enums import RunStatus
 from orchestrator.errors import ConfigError, RpaError, RunNotFound
 from orchestrator.queue.manual import ManualActionError, ManualQueue
-from orchestrator.queue.models import ItemStatus, WorkItem
+from orchestrator.queue.models import ItemStatus, Offer, WorkItem
 from orchestrator.queue.store import SQLWorkQueue
 from orchestrator.queue.triggers import cutoff_passed
 
@@ -36,6 +36,12 @@ class EnqueueRequest(BaseModel):
     priority: int | None = Field(None, ge=-100, le=100, description="Higher first; default: the bot's.")
     deadline: datetime | None = Field(None, description="When the item must be done.")
     not_before: datetime | None = Field(None, description="Postpone the item until then.")
+
+
+class EnqueueBatch(BaseModel):
+    items: list[EnqueueRequest] = Field(
+        min_length=1, max_length=1000, description="Up to 1,000 items, enqueued in one transaction."
+    )
 
 
 class ManualAction(BaseModel):
@@ -95,11 +101,8 @@ def build_api(context: ServiceContext) -> APIRouter:
             for b in context.queue.list_bots()
         ]
 
-    @api.post("/bots/{bot}/items", tags=["items"], status_code=status.HTTP_201_CREATED)
-    def enqueue(
-        bot: str, body: EnqueueRequest, response: Response, who: Principal = Depends(operator)
-    ) -> dict[str, Any]:
-        """Enqueue a work item (idempotent by reference: a repeat returns the existing item, 200)."""
+    def accepting_bot(bot: str) -> None:
+        """404 for an unknown bot, 409 past its cut-off."""
         try:
             spec = context.queue.get_bot(bot).spec
         except ConfigError:
@@ -108,19 +111,44 @@ def build_api(context: ServiceContext) -> APIRouter:
             raise HTTPException(
                 status.HTTP_409_CONFLICT, f"bot {bot} is past its cut-off ({spec.get('cutoff')})"
             )
-        result = context.queue.enqueue(
-            bot,
-            body.reference,
-            body.inputs,
+
+    def offer(body: EnqueueRequest, who: Principal) -> Offer:
+        return Offer(
+            reference=body.reference,
+            inputs=body.inputs,
             priority=body.priority,
             deadline=body.deadline,
             not_before=body.not_before,
             source="api",
             created_by=who.user,
         )
+
+    @api.post("/bots/{bot}/items", tags=["items"], status_code=status.HTTP_201_CREATED)
+    def enqueue(
+        bot: str, body: EnqueueRequest, response: Response, who: Principal = Depends(operator)
+    ) -> dict[str, Any]:
+        """Enqueue a work item (idempotent by reference: a repeat returns the existing item, 200)."""
+        accepting_bot(bot)
+        (result,) = context.queue.enqueue_many(bot, [offer(body, who)])
         if not result.created:
             response.status_code = status.HTTP_200_OK
         return {"created": result.created, "item": item_json(result.item)}
+
+    @api.post("/bots/{bot}/items/batch", tags=["items"], status_code=status.HTTP_201_CREATED)
+    def enqueue_batch(
+        bot: str, body: EnqueueBatch, response: Response, who: Principal = Depends(operator)
+    ) -> dict[str, Any]:
+        """Enqueue several work items in one transaction, each as the single enqueue would:
+        one result per item, in order (201 when any was created, else 200)."""
+        accepting_bot(bot)
+        results = context.queue.enqueue_many(bot, [offer(item, who) for item in body.items])
+        created = sum(1 for r in results if r.created)
+        if not created:
+            response.status_code = status.HTTP_200_OK
+        return {
+            "created": created,
+            "items": [{"created": r.created, "item": item_json(r.item)} for r in results],
+        }
 
     @api.get("/items", tags=["items"], dependencies=[viewer])
     def items(

@@ -3,7 +3,7 @@
 Scopes narrow what a token may do below its role:
 
 * ``read`` — every GET of the JSON API and ``/metrics``;
-* ``items:write`` — enqueue work items (``POST /api/bots/{bot}/items``);
+* ``items:write`` — enqueue work items (``POST /api/bots/{bot}/items`` and ``…/items/batch``);
 * ``manual:act`` — act on the manual queue (``POST /api/manual/{run}/{action}``), except
   approve: a four-eyes approval needs a person.
 """
@@ -33,7 +33,7 @@ SCOPES: dict[str, str] = {
     "manual:act": "retry, resume or reject runs waiting for a person (approving needs a person)",
 }
 _WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
-_ENQUEUE = re.compile(r"/api/bots/[^/]+/items/?")
+_ENQUEUE = re.compile(r"/api/bots/[^/]+/items(/batch)?/?")
 _MANUAL = re.compile(r"/api/manual/[^/]+/[^/]+/?")
 _USED_EVERY = timedelta(minutes=1)
 

@@ -58,6 +58,20 @@ class WorkItem:
 
 
 @dataclass(frozen=True)
+class Offer:
+    """One item offered to a bot's queue (``SQLWorkQueue.enqueue`` / ``enqueue_many``)."""
+
+    reference: str
+    inputs: dict[str, Any]
+    priority: int | None = None
+    deadline: datetime | None = None
+    not_before: datetime | None = None
+    source: str = "api"
+    source_path: str | None = None
+    created_by: str | None = None
+
+
+@dataclass(frozen=True)
 class EnqueueResult:
     """The item the reference maps to, and whether this call created it."""
 

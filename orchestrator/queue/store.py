@@ -27,7 +27,15 @@ from sqlalchemy import Connection, and_, delete, func, insert, select, update
 from orchestrator import jsoncodec
 from orchestrator.errors import LeaseLostError
 from orchestrator.models import AuditEvent, RunRecord
-from orchestrator.queue.models import Claim, Duplicate, EnqueueResult, ItemStatus, PublishedBot, WorkItem
+from orchestrator.queue.models import (
+    Claim,
+    Duplicate,
+    EnqueueResult,
+    ItemStatus,
+    Offer,
+    PublishedBot,
+    WorkItem,
+)
 from orchestrator.queue.statements import QueueStatements
 from orchestrator.queue.tables import (
     BotRow,
@@ -201,65 +209,88 @@ class SQLWorkQueue:
         as a duplicate, visible in the API and the dashboard. The same file seen again by the
         folder watcher is not a duplicate.
         """
+        offer = Offer(reference, inputs, priority, deadline, not_before, source, source_path, created_by)
+        return self.enqueue_many(bot, [offer])[0]
+
+    def enqueue_many(self, bot: str, offers: Sequence[Offer]) -> list[EnqueueResult]:
+        """``enqueue`` for several items of one bot in one transaction (a folder scan, an API
+        batch): one result per offer, in order. A reference offered twice in the batch is one
+        item, and the second offer counts as a duplicate as it would one call later."""
+        if not offers:
+            return []
         spec = self.get_bot(bot).spec
         now = utcnow()
         sla = spec.get("sla")
-        item_id = uuid.uuid4().hex
-        values = {
-            "id": item_id,
-            "bot": bot,
-            "reference": reference,
-            "status": ItemStatus.new.value,
-            "priority": spec.get("priority", 0) if priority is None else priority,
-            "deadline": deadline,
-            "not_before": not_before,
-            "inputs_json": jsoncodec.dumps(inputs),
-            "source": source,
-            "source_path": source_path,
-            "created_by": created_by,
-            "created_at": now,
-            "updated_at": now,
-            "sla_due_at": now + timedelta(seconds=float(sla)) if sla else None,
-        }
+        rows = [
+            {
+                "id": uuid.uuid4().hex,
+                "bot": bot,
+                "reference": offer.reference,
+                "status": ItemStatus.new.value,
+                "priority": spec.get("priority", 0) if offer.priority is None else offer.priority,
+                "deadline": offer.deadline,
+                "not_before": offer.not_before,
+                "inputs_json": jsoncodec.dumps(offer.inputs),
+                "source": offer.source,
+                "source_path": offer.source_path,
+                "created_by": offer.created_by,
+                "created_at": now,
+                "updated_at": now,
+                "sla_due_at": now + timedelta(seconds=float(sla)) if sla else None,
+            }
+            for offer in offers
+        ]
         with self.store.hot_tx() as tx:
-            inserted = tx.rows(self._sql.insert_item, values)
-            if inserted:
-                tx.append(
-                    AuditEvent(
-                        kind="item_enqueued",
-                        actor=created_by or source,
-                        at=now,
-                        payload={"item_id": item_id, "bot": bot, "reference": reference, "source": source},
+            inserted = tx.rows_each(self._sql.insert_item, rows)
+            for offer, row, got in zip(offers, rows, inserted, strict=True):
+                if got:
+                    tx.append(
+                        AuditEvent(
+                            kind="item_enqueued",
+                            actor=offer.created_by or offer.source,
+                            at=now,
+                            payload={
+                                "item_id": row["id"],
+                                "bot": bot,
+                                "reference": offer.reference,
+                                "source": offer.source,
+                            },
+                        )
                     )
-                )
-        if inserted:
-            return EnqueueResult(_item(inserted[0]), created=True)
-        existing = self.find_item(bot, reference)
+        return [
+            EnqueueResult(_item(got[0]), created=True) if got else self._offered_again(bot, offer, now)
+            for offer, got in zip(offers, inserted, strict=True)
+        ]
+
+    def _offered_again(self, bot: str, offer: Offer, now: datetime) -> EnqueueResult:
+        """The existing item of a reference offered again, recorded as a duplicate unless it
+        is the same file seen again."""
+        existing = self.find_item(bot, offer.reference)
         assert existing is not None
-        if source_path is not None and existing.source_path == source_path:
+        if offer.source_path is not None and existing.source_path == offer.source_path:
             return EnqueueResult(existing, created=False)
         with self.store._tx_with_audit() as (conn, append):
             conn.execute(
                 insert(DUPLICATES).values(
                     bot=bot,
-                    reference=reference,
+                    reference=offer.reference,
                     item_id=existing.id,
-                    source=source,
-                    source_path=source_path,
+                    source=offer.source,
+                    source_path=offer.source_path,
                     at=now,
                 )
             )
             append(
                 AuditEvent(
                     kind="item_duplicate",
-                    actor=created_by or source,
+                    actor=offer.created_by or offer.source,
                     at=now,
                     payload={
                         "item_id": existing.id,
                         "bot": bot,
-                        "reference": reference,
-                        "source": source,
-                        "source_path": source_path,
+                        "reference": offer.reference,
+                        "source": offer.source,
+                        "source_path": offer.source_path,
                     },
                 )
             )
@@ -348,29 +379,43 @@ class SQLWorkQueue:
         the first time inside the claiming transaction (returning it, or None to leave that to
         later); the claim links the item to it.
         """
+        with self.store.hot_tx() as tx:
+            return self.claim_in(tx, owner, lease, bots=bots, limit=limit, start_run=start_run)
+
+    def claim_in(
+        self,
+        tx: StoreTx,
+        owner: str,
+        lease: timedelta,
+        *,
+        bots: Sequence[str] | None = None,
+        limit: int = 1,
+        start_run: StartRun | None = None,
+    ) -> list[Claim]:
+        """``claim`` inside a transaction the caller holds (a runner finishing an item claims
+        its next one in the same commit). The claims hold only once it has committed."""
         now = utcnow()
         until = now + lease
         claims: list[Claim] = []
-        with self.store.hot_tx() as tx:
-            full: set[str] = set()
-            # ask for exactly what is wanted first (on PostgreSQL every candidate row is locked);
-            # look further only when some belonged to a bot or a resource that is full
-            for lim in (limit, max(limit * 4, 8)):
-                candidates = self._candidates(tx, now, lim, bots)
-                skipped = False
-                for candidate in candidates:
-                    if len(claims) >= limit:
-                        break
-                    claim = None
-                    if candidate.bot not in full:
-                        claim = self._claim_candidate(tx, candidate, owner, now, until, start_run)
-                    if claim is None:
-                        full.add(candidate.bot)
-                        skipped = True
-                        continue
-                    claims.append(claim)
-                if len(claims) >= limit or not skipped or len(candidates) < lim:
+        full: set[str] = set()
+        # ask for exactly what is wanted first (on PostgreSQL every candidate row is locked);
+        # look further only when some belonged to a bot or a resource that is full
+        for lim in (limit, max(limit * 4, 8)):
+            candidates = self._candidates(tx, now, lim, bots)
+            skipped = False
+            for candidate in candidates:
+                if len(claims) >= limit:
                     break
+                claim = None
+                if candidate.bot not in full:
+                    claim = self._claim_candidate(tx, candidate, owner, now, until, start_run)
+                if claim is None:
+                    full.add(candidate.bot)
+                    skipped = True
+                    continue
+                claims.append(claim)
+            if len(claims) >= limit or not skipped or len(candidates) < lim:
+                break
         return claims
 
     def _candidates(self, tx: StoreTx, now: datetime, lim: int, bots: Sequence[str] | None) -> list[Any]:

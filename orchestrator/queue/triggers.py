@@ -27,6 +27,7 @@ from loguru import logger
 from orchestrator.calendars import BusinessCalendar, load_calendar
 from orchestrator.errors import RpaError
 from orchestrator.queue.bots import LoadedBot
+from orchestrator.queue.models import Offer
 from orchestrator.queue.store import SQLWorkQueue
 from orchestrator.spec.bot import BotSpec, CronTriggerSpec, FolderTriggerSpec, IntervalTriggerSpec
 
@@ -85,17 +86,20 @@ class FolderWatcher:
         self.previous = scan.signatures()
         for refused in scan.refused:
             logger.warning("inbox {}: refused {}: {}", inbox, refused.name, refused.message)
-        created = []
-        for ready in scan.ready:
-            reference = ready.name if self.spec.reference == "name" else _sha256(ready.path)
-            inputs = {**self.spec.inputs, self.spec.input: str(ready.path)}
-            result = self.queue.enqueue(
-                self.bot.spec.name,
-                reference,
-                inputs,
-                source=f"folder:{trigger_id(self.bot.spec.name, self.index)}",
+        source = f"folder:{trigger_id(self.bot.spec.name, self.index)}"
+        offers = [
+            Offer(
+                reference=ready.name if self.spec.reference == "name" else _sha256(ready.path),
+                inputs={**self.spec.inputs, self.spec.input: str(ready.path)},
+                source=source,
                 source_path=str(ready.path),
             )
+            for ready in scan.ready
+        ]
+        created = []
+        for ready, offer, result in zip(
+            scan.ready, offers, self.queue.enqueue_many(self.bot.spec.name, offers), strict=True
+        ):
             if result.created:
                 created.append(result.item.id)
             elif result.item.source_path != str(ready.path):
@@ -103,7 +107,7 @@ class FolderWatcher:
                 move_to_failed(
                     inbox,
                     ready.name,
-                    f"duplicate of work item {result.item.id} (reference {reference}, {state})",
+                    f"duplicate of work item {result.item.id} (reference {offer.reference}, {state})",
                 )
             elif result.item.status.is_final:
                 # the item ended while its file was still here (e.g. a runner on another machine)

@@ -6,6 +6,10 @@ claiming, lets running items finish for ``grace`` seconds, then cancels the rest
 items back in the queue (not counted as crashes); a SIGKILLed worker's items come back when
 their lease expires, counted as a crash, and the next runner resumes the run from its last
 checkpoint under the engine's recovery rules.
+
+A runner that finishes an item claims its next one in the same transaction (one commit for
+both instead of two); those claims are taken up by the loop once that transaction has
+committed, and handed back if the worker stops first.
 """
 
 from __future__ import annotations
@@ -80,6 +84,9 @@ class Worker:
         self.finishing: set[str] = set()
         self.stats = WorkerStats()
         self.wakeup = asyncio.Event()
+        # claimed in the transaction that finished an item, not started yet
+        self.prefetched: list[Claim] = []
+        self.stopping = False
 
     async def run(self, stop: asyncio.Event) -> WorkerStats:
         self.queue.register_runner(self.owner, socket.gethostname(), os.getpid(), self.capacity)
@@ -87,6 +94,7 @@ class Worker:
         try:
             await self._loop(stop)
         finally:
+            self.stopping = True
             beat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await beat
@@ -103,11 +111,16 @@ class Worker:
                 self._reap()
                 next_reap = loop.time() + max(self.lease.total_seconds() / 3, 0.2)
             free = self.capacity - len(self.active)
-            claims: list[Claim] = []
-            if free > 0:
+            claims = self.prefetched[: max(free, 0)]
+            del self.prefetched[: len(claims)]
+            if free > len(claims) and not self.prefetched:
                 try:
-                    claims = self.queue.claim(
-                        self.owner, self.lease, bots=self.bots, limit=free, start_run=self._start_run
+                    claims += self.queue.claim(
+                        self.owner,
+                        self.lease,
+                        bots=self.bots,
+                        limit=free - len(claims),
+                        start_run=self._start_run,
                     )
                 except StoreUnavailable as exc:
                     logger.warning("claim failed, store unavailable: {}", exc)
@@ -159,12 +172,14 @@ class Worker:
                 claim
                 for task, claim in self.active.items()
                 if not task.done() and claim.item.id not in self.finishing
-            ]
+            ] + list(self.prefetched)
             lost = self.queue.heartbeat(running, self.lease)
             self.queue.runner_heartbeat(self.owner, len(self.active))
         except StoreUnavailable as exc:
             logger.warning("heartbeat failed: {}", exc)
             return
+        if lost and self.prefetched:
+            self.prefetched = [claim for claim in self.prefetched if claim not in lost]
         for claim in lost:
             if claim.item.id in self.finishing:  # finished while the heartbeat was under way
                 continue
@@ -176,8 +191,15 @@ class Worker:
 
     async def _drain(self) -> None:
         """Graceful stop: let running items finish for ``grace`` seconds, then hand them back."""
-        if not self.active:
-            return
+        if self.active:
+            await self._drain_active()
+        for claim in self.prefetched:  # claimed while the last items finished, never started
+            with contextlib.suppress(RpaError):
+                self.queue.release(claim)
+                self.stats.released += 1
+        self.prefetched.clear()
+
+    async def _drain_active(self) -> None:
         _finished, pending = await asyncio.wait(set(self.active), timeout=self.grace)
         for task in pending:
             claim = self.active.get(task)
@@ -295,8 +317,33 @@ class Worker:
         def hook(tx: StoreTx, outcome: RunOutcome) -> None:
             self.finishing.add(claim.item.id)
             queue.finish_in(tx, claim, ITEM_STATUS[outcome.status], **_item_fields(claim, outcome))
+            self._claim_next_in(tx)
 
         return hook
+
+    def _claim_next_in(self, tx: StoreTx) -> None:
+        """Claim the items that will fill the capacity this finish frees, in its transaction."""
+        if self.stopping:
+            return
+        running = sum(1 for claim in self.active.values() if claim.item.id not in self.finishing)
+        free = self.capacity - running - len(self.prefetched)
+        if free <= 0:
+            return
+        try:
+            claims = self.queue.claim_in(
+                tx, self.owner, self.lease, bots=self.bots, limit=free, start_run=self._start_run
+            )
+        except StoreUnavailable:
+            raise  # the finish cannot commit either; the engine reports it
+        except Exception:  # the loop claims on its own; never hold up an item's outcome for it
+            logger.exception("claiming the next item with a finishing one failed")
+            return
+        if claims:
+            tx.after_commit(lambda: self._adopt(claims))
+
+    def _adopt(self, claims: list[Claim]) -> None:
+        self.prefetched.extend(claims)
+        self.wakeup.set()
 
     def _record(self, claim: Claim, outcome: RunOutcome) -> RunOutcome | None:
         """Record an outcome on the item on its own (when no run transaction did it)."""

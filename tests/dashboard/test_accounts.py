@@ -91,6 +91,8 @@ def test_tokens_are_checked_by_hash_and_scope(accounts: tuple[Any, ...]) -> None
     assert tokens.check(token) is None
     assert required_scope("GET", "/api/items") == "read"
     assert required_scope("POST", "/api/bots/ledger/items") == "items:write"
+    assert required_scope("POST", "/api/bots/ledger/items/batch") == "items:write"
+    assert required_scope("POST", "/api/bots/ledger/items/other") is None
     assert required_scope("POST", "/api/manual/abc/reject") == "manual:act"
     assert required_scope("POST", "/api/manual/abc/approve") is None
     assert required_scope("GET", "/work/items") is None

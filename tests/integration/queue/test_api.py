@@ -71,6 +71,33 @@ def test_enqueue_is_idempotent_and_needs_the_operator_role(client) -> None:
     assert len(client.get("/api/duplicates", headers=_auth("watch")).json()) == 1
 
 
+def test_enqueue_batch_answers_per_item_in_order(client) -> None:
+    items = [{"reference": f"B-{n}", "inputs": {"reference": f"B-{n}"}} for n in range(3)]
+    url = "/api/bots/ledger-bot/items/batch"
+    assert client.post(url, json={"items": items}, headers=_auth("watch")).status_code == 403
+    first = client.post(url, json={"items": items}, headers=_auth("ops"))
+    assert first.status_code == 201
+    assert first.json()["created"] == 3
+    assert [r["item"]["reference"] for r in first.json()["items"]] == ["B-0", "B-1", "B-2"]
+    # a repeat of one reference beside a new one: 201, only the new one created
+    again = client.post(
+        url,
+        json={"items": [items[1], {"reference": "B-9", "inputs": {"reference": "B-9"}}]},
+        headers=_auth("ops"),
+    )
+    assert again.status_code == 201
+    assert [r["created"] for r in again.json()["items"]] == [False, True]
+    assert again.json()["items"][0]["item"]["id"] == first.json()["items"][1]["item"]["id"]
+    # nothing new at all: 200
+    assert client.post(url, json={"items": items[:1]}, headers=_auth("ops")).status_code == 200
+    assert client.post(url, json={"items": []}, headers=_auth("ops")).status_code == 422
+    assert (
+        client.post("/api/bots/nope/items/batch", json={"items": items}, headers=_auth("ops")).status_code
+        == 404
+    )
+    assert len(client.get("/api/duplicates", headers=_auth("watch")).json()) == 2
+
+
 def test_manual_actions_over_http(client) -> None:
     client.post(
         "/api/bots/ledger-bot/items",

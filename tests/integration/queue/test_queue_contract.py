@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from queue_helpers import published_queue
 
-from orchestrator.queue.models import ItemStatus
+from orchestrator.queue.models import ItemStatus, Offer
 
 LEASE = timedelta(seconds=30)
 
@@ -31,6 +31,36 @@ def test_enqueue_is_idempotent_and_duplicates_are_recorded(store, tmp_path: Path
     assert len(queue.duplicates("ledger-bot")) == 1
     kinds = [e.kind for e in store.audit_events()]
     assert kinds.count("item_duplicate") == 1
+
+
+def test_enqueue_many_is_one_enqueue_per_offer(store, tmp_path: Path) -> None:
+    queue = published_queue(store, tmp_path)
+    existing = queue.enqueue("ledger-bot", "OLD", {"reference": "OLD"}, source="api").item
+    results = queue.enqueue_many(
+        "ledger-bot",
+        [
+            Offer("A", {"reference": "A"}, priority=7, source="folder:x", source_path="/in/a.xml"),
+            Offer("OLD", {"reference": "OLD"}, source="folder:x", source_path="/in/old.xml"),
+            Offer("B", {"reference": "B"}, source="folder:x", source_path="/in/b.xml"),
+            Offer("A", {"reference": "A"}, source="folder:x", source_path="/in/a-copy.xml"),
+        ],
+    )
+    assert [r.created for r in results] == [True, False, True, False]
+    assert results[1].item.id == existing.id
+    assert results[3].item.id == results[0].item.id
+    assert results[0].item.priority == 7
+    assert results[0].item.source_path == "/in/a.xml"
+    assert sorted(d.reference for d in queue.duplicates("ledger-bot")) == ["A", "OLD"]
+    kinds = [e.kind for e in store.audit_events()]
+    assert (kinds.count("item_enqueued"), kinds.count("item_duplicate")) == (3, 2)
+    assert store.verify_audit().ok
+    assert queue.enqueue_many("ledger-bot", []) == []
+    # a large batch: its audit events are written in several multi-row statements, chained
+    batch = queue.enqueue_many("ledger-bot", [Offer(f"C{n}", {"reference": f"C{n}"}) for n in range(40)])
+    assert all(r.created for r in batch)
+    events = [e for e in store.audit_events() if e.kind == "item_enqueued"]
+    assert len(events) == 43
+    assert store.verify_audit().ok
 
 
 def test_claim_order_priority_and_postponement(store, tmp_path: Path) -> None:

@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from queue_helpers import published_queue, write_bot
 
 from orchestrator.bootstrap import build_runtime
 from orchestrator.enums import RunStatus
+from orchestrator.models import AuditEvent
 from orchestrator.queue.manual import ManualActionError, ManualQueue
 from orchestrator.queue.models import ItemStatus
 from orchestrator.queue.service import Service
@@ -200,3 +203,65 @@ def test_a_heartbeat_tells_a_finished_item_from_a_lost_lease(
     cancelled = asyncio.run(beat())
     assert cancelled is not finishing
     assert worker.stats.lost == (0 if finishing else 1)
+
+
+# -- a runner finishing an item claims its next one in the same transaction -------------
+def test_each_finish_claims_the_next_item_in_its_transaction(runtime, tmp_path: Path) -> None:
+    queue = published_queue(runtime.store, tmp_path)
+    for n in range(5):
+        queue.enqueue("ledger-bot", f"R{n}", {"reference": f"R{n}"})
+    worker = Worker(runtime, queue, capacity=1, poll_interval=0.05)
+    claimed_alone: list[int] = []
+    claim = queue.claim
+
+    def counting_claim(*args: Any, **kwargs: Any) -> Any:
+        got = claim(*args, **kwargs)
+        claimed_alone.append(len(got))
+        return got
+
+    queue.claim = counting_claim  # type: ignore[method-assign]
+    asyncio.run(_drain(worker, queue, lambda: queue.status_counts().get(ItemStatus.done, 0) >= 5))
+    # only the first item was claimed on its own; the other four came with a finish
+    assert sum(claimed_alone) == 1
+    assert worker.stats.claimed == 5
+    assert worker.stats.finished == {"done": 5}
+    ledger = (tmp_path / "ledger.jsonl").read_text().splitlines()
+    assert len(ledger) == 5
+    assert runtime.store.verify_audit().ok
+
+
+def test_claims_made_with_a_finish_are_handed_back_when_the_worker_stops(runtime, tmp_path: Path) -> None:
+    queue = published_queue(runtime.store, tmp_path)
+    queue.enqueue("ledger-bot", "R1", {"reference": "R1"})
+    worker = Worker(runtime, queue, capacity=1, poll_interval=0.05)
+    (claim,) = queue.claim(worker.owner, timedelta(seconds=30))
+    worker._adopt([claim])  # as a finishing item's transaction would after its commit
+
+    async def stopped_at_once() -> None:
+        stop = asyncio.Event()
+        stop.set()
+        await worker.run(stop)
+
+    asyncio.run(stopped_at_once())
+    item = queue.find_item("ledger-bot", "R1")
+    assert (item.status, item.crashes, worker.stats.released) == (ItemStatus.new, 0, 1)
+    assert worker.prefetched == []
+
+
+def test_after_commit_runs_only_for_a_committed_transaction(runtime) -> None:
+    store = runtime.store
+    called: list[str] = []
+    with store.hot_tx() as tx:
+        tx.append(AuditEvent(kind="test_event", actor="test", payload={}))
+        tx.after_commit(lambda: called.append("committed"))
+        assert called == []
+    assert called == ["committed"]
+
+    def failing_transaction() -> None:
+        with store.hot_tx() as tx:
+            tx.after_commit(lambda: called.append("rolled back"))
+            raise RuntimeError("the transaction fails")
+
+    with pytest.raises(RuntimeError):
+        failing_transaction()
+    assert called == ["committed"]
