@@ -52,6 +52,11 @@ _WIDE_SEARCH: dict[str, Any] = {
     "wbeam": 1e-80,
     "maxhmmpf": -1,
 }
+#: Pronunciations the packaged dictionary lacks, added as alternates (``word(n)``). "correct"
+#: is only K ER EH K T there; the reduced first vowel (/kəˈrɛkt/, British voices and most
+#: fast speech) left "yes that is correct" the confirmation most often rejected as unsure
+#: (docs/benchmarks/speech.md, "Alternate pronunciations").
+ALTERNATE_PRONUNCIATIONS = {"correct(2)": "K AH R EH K T"}
 _FRAMES_PER_SECOND = 100
 #: Per-frame margin (grammar path minus phone loop, in pocketsphinx log units) where expected
 #: answers and other speech were best separated on espeak-ng voices; confidence 0.5 there.
@@ -96,6 +101,8 @@ class _GrammarDecoder:
         from pocketsphinx import Decoder
 
         self.decoder = Decoder(loglevel="FATAL", lm=None, fsgusefiller=use_fillers, **model, **_WIDE_SEARCH)
+        for word, word_phones in ALTERNATE_PRONUNCIATIONS.items():
+            self.decoder.add_word(word, word_phones, True)
         self._searches: OrderedDict[str, str] = OrderedDict()
 
     def activate(self, jsgf: str, key: str, phones: Mapping[str, str]) -> None:
