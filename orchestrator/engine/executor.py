@@ -141,6 +141,7 @@ class RunExecutor:
         inputs: Mapping[str, Any],
         *,
         work_item_id: str,
+        run_id: str | None = None,
     ) -> RunRecord:
         """A run of a stored ``workflow``, created acquired inside a transaction the caller holds.
 
@@ -151,7 +152,7 @@ class RunExecutor:
         typed = self.typed_inputs(workflow, inputs)
         return self.store.insert_run(
             tx,
-            uuid.uuid4().hex,
+            run_id or uuid.uuid4().hex,
             workflow.spec.name,
             workflow.digest,
             typed,

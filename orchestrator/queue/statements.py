@@ -33,7 +33,7 @@ def _when(name: str, column: Any) -> Any:
 class QueueStatements:
     candidates: Any  # new items, best first (params: now, lim)
     candidates_of_bots: Any  # the same for some bots (params: now, lim, bots)
-    claim_item: Any  # new → in_progress under a fresh token, RETURNING the row
+    claim_item: Any  # new → in_progress under a fresh token once all its slots are held, RETURNING the row
     take_slot: Any  # the first free slot of a capacity → held, RETURNING slot and token
     free_slot: Any  # give a held slot back (fenced by its token)
     link_run: Any  # point a claimed item at its run
@@ -71,11 +71,26 @@ class QueueStatements:
             of_bots = of_bots.with_for_update(skip_locked=True)
             free = free.with_for_update(skip_locked=True)
         fenced_item = (ITEMS.c.id == bindparam("item_id"), ITEMS.c.token == bindparam("item_token"))
+        # the slots this claim took for the item (sent with it, so both need one round trip)
+        slots_held = (
+            select(func.count())
+            .select_from(SLOTS)
+            .where(
+                SLOTS.c.holder_item == bindparam("item_id"),
+                SLOTS.c.holder_owner == bindparam("owner"),
+                SLOTS.c.lease_until == _when("until", SLOTS.c.lease_until),
+            )
+            .scalar_subquery()
+        )
         return cls(
             candidates=candidates,
             candidates_of_bots=of_bots,
             claim_item=update(ITEMS)
-            .where(ITEMS.c.id == bindparam("item_id"), ITEMS.c.status == NEW)
+            .where(
+                ITEMS.c.id == bindparam("item_id"),
+                ITEMS.c.status == NEW,
+                slots_held == bindparam("slots_needed", type_=Integer),
+            )
             .values(
                 status=IN_PROGRESS,
                 lease_owner=bindparam("owner"),

@@ -56,7 +56,7 @@ DUPLICATES = DuplicateRow.__table__  # type: ignore[attr-defined]
 TRIGGERS = TriggerStateRow.__table__  # type: ignore[attr-defined]
 RUNNERS = RunnerRow.__table__  # type: ignore[attr-defined]
 
-StartRun = Callable[[StoreTx, WorkItem], RunRecord | None]
+StartRun = Callable[[StoreTx, WorkItem, str], RunRecord | None]
 
 BOT_CAPACITY = "bot:"
 RESOURCE_CAPACITY = "res:"
@@ -375,7 +375,7 @@ class SQLWorkQueue:
     ) -> list[Claim]:
         """Claim up to ``limit`` new items whose bot (and resources) have a free slot.
 
-        ``start_run(tx, item)`` may create the run of an item claimed for
+        ``start_run(tx, item, run_id)`` may create the run (under ``run_id``) of an item claimed for
         the first time inside the claiming transaction (returning it, or None to leave that to
         later); the claim links the item to it.
         """
@@ -433,26 +433,38 @@ class SQLWorkQueue:
         until: datetime,
         start_run: StartRun | None,
     ) -> Claim | None:
-        """Claim one candidate row, or None when its bot is disabled or a slot it needs is full."""
+        """Claim one candidate row, or None when its bot is disabled or a slot it needs is full.
+
+        The slots and the item are taken by statements sent together (one round trip): the
+        item's UPDATE only matches when every slot it needs was taken for it just before.
+        """
         if not self.get_bot(candidate.bot).enabled:
             return None
-        held = self._take_slots(tx, self._capacities(candidate.bot), candidate.id, owner, now, until)
-        if held is None:
-            return None
-        run = None
-        if start_run is not None and candidate.run_id is None and candidate.attempts == 0:
-            run = start_run(tx, _item(candidate))
-        (row,) = tx.rows(
-            self._sql.claim_item,
-            {
-                "item_id": candidate.id,
-                "owner": owner,
-                "until": until,
-                "now": now,
-                "new_run_id": run.id if run is not None else None,
-            },
+        capacities = self._capacities(candidate.bot)
+        first_claim = start_run is not None and candidate.run_id is None and candidate.attempts == 0
+        run_id = uuid.uuid4().hex if first_claim else None
+        slot = {"now": now, "item_id": candidate.id, "owner": owner, "until": until}
+        results = tx.rows_many(
+            [(self._sql.take_slot, {**slot, "cap": capacity}) for capacity in capacities]
+            + [(self._sql.claim_item, {**slot, "new_run_id": run_id, "slots_needed": len(capacities)})]
         )
-        item = _item(row)
+        held = [
+            (cap, rows[0].slot, rows[0].token) for cap, rows in zip(capacities, results, strict=False) if rows
+        ]
+        if not results[-1]:
+            # a slot was full: give back what this candidate took (same transaction)
+            tx.write(self._sql.free_slot, [{"cap": c, "slot_no": n, "slot_token": t} for c, n, t in held])
+            return None
+        item = _item(results[-1][0])
+        run = None
+        if first_claim and start_run is not None and run_id is not None:
+            run = start_run(tx, item, run_id)
+            if run is None:  # the inputs do not fit the workflow: no run, the runner records why
+                tx.write(
+                    self._sql.link_run,
+                    {"item_id": item.id, "item_token": item.token, "new_run_id": None, "now": now},
+                )
+                item.run_id = None
         tx.append(
             AuditEvent(
                 kind="item_claimed",
@@ -463,31 +475,6 @@ class SQLWorkQueue:
             )
         )
         return Claim(item=item, owner=owner, token=item.token, slots=tuple(held), run=run)
-
-    def _take_slots(
-        self,
-        tx: StoreTx,
-        capacities: list[str],
-        item_id: str,
-        owner: str,
-        now: datetime,
-        until: datetime,
-    ) -> list[tuple[str, int, int]] | None:
-        taken: list[tuple[str, int, int]] = []
-        for capacity in capacities:
-            held = tx.rows(
-                self._sql.take_slot,
-                {"cap": capacity, "now": now, "item_id": item_id, "owner": owner, "until": until},
-            )
-            if not held:
-                # give back what this candidate took so far (same transaction)
-                tx.write(
-                    self._sql.free_slot,
-                    [{"cap": cap, "slot_no": slot, "slot_token": token} for cap, slot, token in taken],
-                )
-                return None
-            taken.append((capacity, held[0].slot, held[0].token))
-        return taken
 
     # -- while running -----------------------------------------------------------------
     def link_run(self, claim: Claim, run_id: str) -> None:

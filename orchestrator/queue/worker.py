@@ -253,7 +253,7 @@ class Worker:
         if self.on_finished is not None:
             self.on_finished(claim, outcome)
 
-    def _start_run(self, tx: StoreTx, item: WorkItem) -> RunRecord | None:
+    def _start_run(self, tx: StoreTx, item: WorkItem, run_id: str) -> RunRecord | None:
         """Create a first claim's run inside the claiming transaction (one commit, not two).
 
         Inputs that do not fit the workflow leave it to ``_run_item``, which records why.
@@ -263,7 +263,7 @@ class Worker:
             workflow = self.executor.definition(bot.workflow_digest)
             inputs = {**(bot.spec.get("inputs") or {}), **item.inputs}
             # raises before it writes anything when the inputs do not fit the workflow
-            return self.executor.create_run_in(tx, workflow, inputs, work_item_id=item.id)
+            return self.executor.create_run_in(tx, workflow, inputs, work_item_id=item.id, run_id=run_id)
         except (ConfigError, WorkflowError, RpaError):
             return None
 

@@ -42,6 +42,7 @@ class PipelineTx(AfterCommit):
         self._owner = owner
         self._conn = conn
         self._fences: list[tuple[psycopg.Cursor[Any], Callable[[], Exception]]] = []
+        self._checked = 0  # fences whose results came back with an earlier fetch, and passed
 
     def _send(self, stmt: Any, params: dict[str, Any]) -> psycopg.Cursor[Any]:
         sql, defaults = self._owner.compiled(stmt, params)
@@ -50,11 +51,18 @@ class PipelineTx(AfterCommit):
         return cursor
 
     def rows(self, stmt: Any, params: dict[str, Any]) -> list[Any]:
-        return self._send(stmt, params).fetchall()  # fetching syncs what was queued before it
+        rows = self._send(stmt, params).fetchall()  # fetching syncs what was queued before it
+        self.check_fences()
+        return rows
 
     def rows_each(self, stmt: Any, params: Sequence[dict[str, Any]]) -> list[list[Any]]:
-        cursors = [self._send(stmt, one) for one in params]  # all sent before the first fetch
-        return [cursor.fetchall() for cursor in cursors]
+        return self.rows_many([(stmt, one) for one in params])
+
+    def rows_many(self, statements: Sequence[tuple[Any, dict[str, Any]]]) -> list[list[Any]]:
+        cursors = [self._send(stmt, params) for stmt, params in statements]  # all sent, then fetched
+        rows = [cursor.fetchall() for cursor in cursors]
+        self.check_fences()
+        return rows
 
     def write(self, stmt: Any, params: dict[str, Any] | Sequence[dict[str, Any]]) -> None:
         for one in [params] if isinstance(params, dict) else params:
@@ -73,13 +81,21 @@ class PipelineTx(AfterCommit):
             self._conn.cursor().execute(sql, params)
 
     @property
-    def has_fences(self) -> bool:
-        return bool(self._fences)
+    def unchecked_fences(self) -> bool:
+        """Fences sent since the last fetch: their results need a sync before COMMIT."""
+        return self._checked < len(self._fences)
 
     def check_fences(self) -> None:
-        for cursor, lost in self._fences:
+        """Check the fences whose results are in (all sent before the last fetch or sync).
+
+        A fetch receives the results of everything queued before it, in order, so a fence
+        sent before a read is checked right after that read: a runner that lost its lease
+        stops there, and no sync is spent on it before COMMIT.
+        """
+        for cursor, lost in self._fences[self._checked :]:
             if cursor.rowcount != 1:
                 raise lost()
+        self._checked = len(self._fences)
 
 
 def _column_defaults(table: Any, given: dict[str, Any]) -> dict[str, Any]:
@@ -157,7 +173,7 @@ class PgPipeline:
             with conn.pipeline() as pipeline:
                 tx = PipelineTx(self, conn)
                 yield tx
-                if tx.has_fences:  # they are checked before COMMIT is sent
+                if tx.unchecked_fences:  # they are checked before COMMIT is sent
                     pipeline.sync()
                     tx.check_fences()
                 conn.commit()

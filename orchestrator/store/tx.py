@@ -31,6 +31,10 @@ class StoreTx(Protocol):
         """Run ``stmt`` once per parameter set and return the rows of each (sent together)."""
         ...
 
+    def rows_many(self, statements: Sequence[tuple[Any, dict[str, Any]]]) -> list[list[Any]]:
+        """Run each ``(stmt, params)`` in order and return the rows of each (sent together)."""
+        ...
+
     def write(self, stmt: Any, params: dict[str, Any] | Sequence[dict[str, Any]]) -> None:
         """Run ``stmt`` (once per parameter set); its result is not needed."""
         ...
@@ -73,6 +77,9 @@ class ConnTx(AfterCommit):
 
     def rows_each(self, stmt: Any, params: Sequence[dict[str, Any]]) -> list[list[Any]]:
         return [self.rows(stmt, one) for one in params]
+
+    def rows_many(self, statements: Sequence[tuple[Any, dict[str, Any]]]) -> list[list[Any]]:
+        return [self.rows(stmt, params) for stmt, params in statements]
 
     def write(self, stmt: Any, params: dict[str, Any] | Sequence[dict[str, Any]]) -> None:
         if isinstance(params, dict):

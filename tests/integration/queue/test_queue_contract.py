@@ -155,19 +155,20 @@ def test_a_first_claim_creates_and_links_its_run_in_the_claiming_transaction(sto
     queue.enqueue("ledger-bot", "S2", {"reference": "S2"})
     made: list[str] = []
 
-    def start_run(tx, item):
+    def start_run(tx, item, run_id):
         if item.reference == "S2":
             return None  # e.g. inputs that do not fit: left to the runner
-        run = store.insert_run(tx, f"run-{item.reference}", "wf", "digest", {}, item.id, owner="runner-a")
-        made.append(run.id)
+        run = store.insert_run(tx, run_id, "wf", "digest", {}, item.id, owner="runner-a")
+        made.append(item.reference)
         return run
 
     claims = {c.item.reference: c for c in queue.claim("runner-a", LEASE, limit=5, start_run=start_run)}
-    assert made == ["run-S1"]
-    assert claims["S1"].run is not None
-    assert claims["S1"].item.run_id == "run-S1"
-    assert queue.get_item(claims["S1"].item.id).run_id == "run-S1"
-    assert store.get_run("run-S1").owner == "runner-a"
+    assert made == ["S1"]
+    run = claims["S1"].run
+    assert run is not None
+    assert claims["S1"].item.run_id == run.id
+    assert queue.get_item(claims["S1"].item.id).run_id == run.id
+    assert store.get_run(run.id).owner == "runner-a"
     assert claims["S2"].run is None
     assert queue.get_item(claims["S2"].item.id).run_id is None
     kinds = [e.kind for e in store.audit_events() if e.kind in ("item_claimed", "run_created")]
@@ -179,7 +180,7 @@ def test_a_failed_run_creation_leaves_the_item_unclaimed(store, tmp_path: Path) 
     queue = published_queue(store, tmp_path)
     queue.enqueue("ledger-bot", "X1", {"reference": "X1"})
 
-    def broken(tx, item):
+    def broken(tx, item, run_id):
         raise RuntimeError("boom")
 
     with pytest.raises(RuntimeError, match="boom"):
