@@ -109,3 +109,27 @@ def test_a_failed_fence_in_the_pipeline_writes_nothing(pg_store) -> None:
     _hot_write(pg_store, 2)  # the connection is usable again and the chain continues
     assert [e.payload["n"] for e in pg_store.audit_events(kind="probe")] == [2]
     assert pg_store.verify_audit().ok
+
+
+def test_a_failed_fence_stops_the_transaction_at_the_next_read(pg_store) -> None:
+    from sqlalchemy import select, update
+
+    from orchestrator.store.tables import RunRow
+
+    runs = RunRow.__table__
+    never = update(runs).where(runs.c.id == "no-such-run").values(reason="x")
+    after_the_read: list[str] = []
+
+    def fenced_then_read() -> None:
+        with pg_store.hot_tx() as tx:
+            tx.append(AuditEvent(kind="probe", actor="test", payload={"n": 1}))
+            tx.write_one(never, {}, lambda: LookupError("fence failed"))
+            tx.rows(select(runs.c.id).limit(1), {})  # its fetch brings the fence's result back
+            after_the_read.append("went on")
+
+    with pytest.raises(LookupError, match="fence failed"):
+        fenced_then_read()
+    assert after_the_read == []
+    _hot_write(pg_store, 2)
+    assert [e.payload["n"] for e in pg_store.audit_events(kind="probe")] == [2]
+    assert pg_store.verify_audit().ok
