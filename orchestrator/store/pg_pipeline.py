@@ -1,12 +1,13 @@
 """The PostgreSQL hot path: a runner's per-item transactions in psycopg pipeline mode.
 
-A work item's life on PostgreSQL is two transactions (claim + start its run; finish the run
-and the item) of about six statements each. Sent one by one through SQLAlchemy, each statement
-is a network round trip plus ≈70 µs of SQLAlchemy execution machinery — together several
-times the cost of the commits themselves (``benchmarks/queue_throughput.py``). Here the
-statements whose result is not needed at once are queued in libpq's pipeline and sent with
-the next read or the final sync; fences ("exactly one row") are checked after that sync and
-before COMMIT, so a runner that lost its lease still writes nothing.
+A busy runner's item costs one transaction on PostgreSQL (finish the run and the item, and
+claim the next item and start its run) of about nine statements. Sent one by one through
+SQLAlchemy, each statement is a network round trip plus ≈70 µs of SQLAlchemy execution
+machinery — together several times the cost of the commit itself
+(``benchmarks/queue_throughput.py``). Here the statements whose result is not needed at once
+are queued in libpq's pipeline and sent with the next read or the final sync; fences ("exactly
+one row") are checked as soon as their results are back (at the next read, else after a sync)
+and always before COMMIT, so a runner that lost its lease still writes nothing.
 
 The statements are the store's and the queue's prebuilt SQLAlchemy statements, compiled once
 for this dialect; their values need no SQLAlchemy type processing on psycopg (datetimes,
