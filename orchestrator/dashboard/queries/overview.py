@@ -3,12 +3,12 @@
 Indexed queries in one read transaction (one consistent snapshot):
 
 1. items finished since the earliest of the window, today and the last 24 hours, per bot,
-   status and hour, with conditional sums — covering index ``ix_work_items_finished_cover``
-   (status, finished_at, bot, straight_through);
+   status and hour, with conditional sums — covering index ``ix_work_items_finished``
+   (status, finished_at, bot, straight_through; finished items only);
 2. done items per bot from the first of the month to today — same index, once a day
    (``MonthToDate``);
 3. open items (new, in progress, waiting for a person) per bot with their oldest age and SLA
-   risk — same index, on its status prefix;
+   risk — ``ix_work_items_open`` (status, created_at; unfinished items only);
 4. runs in flight or waiting, by status — ``ix_runs_status_created``;
 5. bots and runners (small tables).
 """
