@@ -335,7 +335,10 @@ class Worker:
             )
         except StoreUnavailable:
             raise  # the finish cannot commit either; the engine reports it
-        except Exception:  # the loop claims on its own; never hold up an item's outcome for it
+        except Exception:
+            # a bug while claiming must not cost the finishing item its outcome: the loop claims
+            # on its own. A claim half made commits with the finish and is not taken up; its
+            # lease expires and the item comes back (counted as one crash).
             logger.exception("claiming the next item with a finishing one failed")
             return
         if claims:
