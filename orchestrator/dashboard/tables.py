@@ -102,21 +102,14 @@ def ensure_schema(store: SQLRunStore) -> None:
     """Create the dashboard's tables, and the indexes of the run and queue tables it reads.
 
     ``create_all`` only creates the indexes of tables it creates; a store made before an index
-    was declared gets it here (``checkfirst``), so the dashboard's queries stay index-backed.
+    was declared gets it here (``upgrade_indexes``), so the dashboard's queries stay
+    index-backed. (Opening a store already does this for ``work_items``.)
     """
-    import orchestrator.queue.tables as queue_tables
     import orchestrator.store.tables as store_tables
 
     try:
         SQLModel.metadata.create_all(store.engine, tables=DASHBOARD_TABLES)
-        with store.engine.begin() as conn:
-            for row in (
-                queue_tables.WorkItemRow,
-                store_tables.RunRow,
-                store_tables.StepRow,
-                store_tables.AuditRow,
-            ):
-                for index in row.__table__.indexes:  # type: ignore[attr-defined]
-                    index.create(conn, checkfirst=True)
+        for row in (store_tables.RunRow, store_tables.StepRow, store_tables.AuditRow):
+            store.upgrade_indexes(row.__table__)  # type: ignore[attr-defined]
     except OperationalError as exc:
         raise StoreUnavailable(f"cannot create the dashboard tables in {store.safe_url}: {exc.orig}") from exc

@@ -201,15 +201,16 @@ class SQLRunStore(RunStore):
 
         try:
             SQLModel.metadata.create_all(self._write)
-            self._upgrade_indexes(WorkItemRow.__table__, RETIRED_INDEXES)  # type: ignore[attr-defined]
+            self.upgrade_indexes(WorkItemRow.__table__, RETIRED_INDEXES)  # type: ignore[attr-defined]
         except OperationalError as exc:
             raise StoreUnavailable(f"cannot open the store at {self.safe_url}: {exc.orig}") from exc
 
-    def _upgrade_indexes(self, table: Any, retired: Sequence[str]) -> None:
-        """Bring a store made by an earlier version to ``table``'s declared indexes.
+    def upgrade_indexes(self, table: Any, retired: Sequence[str] = ()) -> None:
+        """Bring a store made by an earlier version to ``table``'s declared indexes, dropping
+        the ``retired`` ones.
 
         ``create_all`` creates the indexes of the tables it creates only. Existence is read
-        first, so that opening an up-to-date store takes no lock on the table.
+        first, once per table, so that an up-to-date store takes no lock on the table.
         """
         have = {ix["name"] for ix in inspect(self._write).get_indexes(table.name)}
         stale = [name for name in retired if name in have]

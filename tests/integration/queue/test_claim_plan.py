@@ -83,3 +83,12 @@ def test_opening_an_older_store_replaces_its_retired_indexes(store_url: str) -> 
     reopened.close()
     assert not names & set(RETIRED_INDEXES)
     assert {"ix_work_items_open", "ix_work_items_finished", "ix_work_items_claim"} <= names
+
+
+def test_the_dashboard_brings_back_the_run_tables_indexes_it_reads(store) -> None:
+    from orchestrator.dashboard.tables import ensure_schema
+
+    with store.engine.begin() as conn:
+        conn.execute(text("DROP INDEX ix_runs_created"))
+    ensure_schema(store)
+    assert "ix_runs_created" in {ix["name"] for ix in inspect(store.engine).get_indexes("runs")}
