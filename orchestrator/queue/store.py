@@ -241,7 +241,7 @@ class SQLWorkQueue:
             for offer in offers
         ]
         with self.store.hot_tx() as tx:
-            inserted = tx.rows_each(self._sql.insert_item, rows)
+            inserted = tx.rows_many([(self._sql.insert_item, row) for row in rows])
             for offer, row, got in zip(offers, rows, inserted, strict=True):
                 if got:
                     tx.append(
@@ -442,7 +442,7 @@ class SQLWorkQueue:
             return None
         capacities = self._capacities(candidate.bot)
         first_claim = start_run is not None and candidate.run_id is None and candidate.attempts == 0
-        run_id = uuid.uuid4().hex if first_claim else None
+        run_id = uuid.uuid4().hex if first_claim else None  # None: no run is created here
         slot = {"now": now, "item_id": candidate.id, "owner": owner, "until": until}
         results = tx.rows_many(
             [(self._sql.take_slot, {**slot, "cap": capacity}) for capacity in capacities]
@@ -457,7 +457,7 @@ class SQLWorkQueue:
             return None
         item = _item(results[-1][0])
         run = None
-        if first_claim and start_run is not None and run_id is not None:
+        if run_id is not None and start_run is not None:
             run = start_run(tx, item, run_id)
             if run is None:  # the inputs do not fit the workflow: no run, the runner records why
                 tx.write(

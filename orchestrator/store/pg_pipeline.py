@@ -56,9 +56,6 @@ class PipelineTx(AfterCommit):
         self.check_fences()
         return rows
 
-    def rows_each(self, stmt: Any, params: Sequence[dict[str, Any]]) -> list[list[Any]]:
-        return self.rows_many([(stmt, one) for one in params])
-
     def rows_many(self, statements: Sequence[tuple[Any, dict[str, Any]]]) -> list[list[Any]]:
         cursors = [self._send(stmt, params) for stmt, params in statements]  # all sent, then fetched
         rows = [cursor.fetchall() for cursor in cursors]

@@ -27,10 +27,6 @@ class StoreTx(Protocol):
         """Run ``stmt`` now and return its rows (attribute access by column name)."""
         ...
 
-    def rows_each(self, stmt: Any, params: Sequence[dict[str, Any]]) -> list[list[Any]]:
-        """Run ``stmt`` once per parameter set and return the rows of each (sent together)."""
-        ...
-
     def rows_many(self, statements: Sequence[tuple[Any, dict[str, Any]]]) -> list[list[Any]]:
         """Run each ``(stmt, params)`` in order and return the rows of each (sent together)."""
         ...
@@ -74,9 +70,6 @@ class ConnTx(AfterCommit):
 
     def rows(self, stmt: Any, params: dict[str, Any]) -> list[Any]:
         return list(self.conn.execute(stmt, params).all())
-
-    def rows_each(self, stmt: Any, params: Sequence[dict[str, Any]]) -> list[list[Any]]:
-        return [self.rows(stmt, one) for one in params]
 
     def rows_many(self, statements: Sequence[tuple[Any, dict[str, Any]]]) -> list[list[Any]]:
         return [self.rows(stmt, params) for stmt, params in statements]
