@@ -3,44 +3,17 @@
 from __future__ import annotations
 
 import sys
-import uuid
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from queue_helpers import published_queue
-from sqlalchemy import insert, inspect, text
+from sqlalchemy import inspect, text
 
-from orchestrator.queue.models import ItemStatus
-from orchestrator.queue.tables import RETIRED_INDEXES, WorkItemRow
+from orchestrator.queue.tables import RETIRED_INDEXES
 from orchestrator.store import open_store
 
 # the benchmark's own EXPLAIN of the runners' statement
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "benchmarks"))
-from claim_explain import claim_plan
-
-ITEMS = WorkItemRow.__table__  # type: ignore[attr-defined]
-
-
-def _backlog(store: Any, new: int, done: int = 0) -> None:
-    now = datetime.now(UTC)
-    rows = [
-        {
-            "id": uuid.uuid4().hex,
-            "bot": f"bot-{n % 3}",
-            "reference": f"ref-{n}",
-            "status": (ItemStatus.done if n < done else ItemStatus.new).value,
-            "finished_at": now if n < done else None,
-            "priority": n % 2,
-            "inputs_json": "{}",
-            "source": "test",
-            "created_at": now,
-            "updated_at": now,
-        }
-        for n in range(done + new)
-    ]
-    with store.engine.begin() as conn:
-        conn.execute(insert(ITEMS), rows)
+from claim_explain import claim_plan, seed
 
 
 def test_claim_reads_the_claim_index_in_order_before_the_table_has_statistics(store, tmp_path: Path) -> None:
@@ -57,9 +30,7 @@ def test_claim_reads_the_claim_index_in_order_before_the_table_has_statistics(st
 
 
 def test_claim_plan_with_statistics(store) -> None:
-    _backlog(store, new=50, done=2000)
-    with store.engine.begin() as conn:
-        conn.execute(text("ANALYZE"))
+    seed(store, done=2000, new=50, analyze=True)
     plan = claim_plan(store)
     assert "ix_work_items_claim" in plan, plan
     assert "Sort" not in plan, plan
