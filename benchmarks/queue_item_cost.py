@@ -18,11 +18,10 @@ import os
 import sys
 import tempfile
 import time
-from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from queue_throughput import PG_DEFAULT, PgSchema, _publish, pg_params, raw_rate
+from queue_throughput import PG_DEFAULT, PgSchema, _publish, bench_worker, pg_params, raw_rate
 
 
 def postgres_cpu_seconds() -> float | None:
@@ -42,21 +41,13 @@ def postgres_cpu_seconds() -> float | None:
 
 def run_backlog(url: str, home: Path, items: int) -> tuple[float, float, float | None]:
     """items/s, runner CPU ms per item, server CPU ms per item (or None)."""
-    from orchestrator.bootstrap import build_runtime
-    from orchestrator.logsetup import configure_logging
     from orchestrator.queue.models import ItemStatus
-    from orchestrator.queue.store import SQLWorkQueue
-    from orchestrator.queue.worker import Worker
-    from orchestrator.settings import Settings
 
-    configure_logging("ERROR")
     queue = _publish(url, home)
     for n in range(items):
         queue.enqueue("bench", f"item-{n}", {"n": n})
-    runtime = build_runtime(Settings(db_url=url, home=home, work_dir=home, poll_interval=0.02))
-    worker = Worker(
-        runtime, SQLWorkQueue(runtime.store), capacity=1, lease=timedelta(seconds=30), poll_interval=0.02
-    )
+    worker = bench_worker(url, home)
+    runtime = worker.runtime
 
     async def until_done() -> None:
         stop = asyncio.Event()
