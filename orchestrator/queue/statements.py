@@ -36,6 +36,7 @@ class QueueStatements:
     claim_item: Any  # new → in_progress under a fresh token once all its slots are held, RETURNING the row
     take_slot: Any  # the first free slot of a capacity → held, RETURNING slot and token
     free_slot: Any  # give a held slot back (fenced by its token)
+    move_slot: Any  # a held slot (fenced by its token) straight to the next item, RETURNING slot and token
     link_run: Any  # point a claimed item at its run
     finish_item: Any  # record a claimed item's outcome (fenced by its token)
     release_item: Any  # put a claimed item back, not as a crash (fenced by its token)
@@ -71,6 +72,17 @@ class QueueStatements:
             of_bots = of_bots.with_for_update(skip_locked=True)
             free = free.with_for_update(skip_locked=True)
         fenced_item = (ITEMS.c.id == bindparam("item_id"), ITEMS.c.token == bindparam("item_token"))
+        fenced_slot = (
+            SLOTS.c.capacity == bindparam("cap"),
+            SLOTS.c.slot == bindparam("slot_no"),
+            SLOTS.c.token == bindparam("slot_token"),
+        )
+        held_by_item = {  # a slot taken (or moved) for the item being claimed
+            "holder_item": bindparam("item_id"),
+            "holder_owner": bindparam("owner"),
+            "lease_until": _when("until", SLOTS.c.lease_until),
+            "token": SLOTS.c.token + 1,
+        }
         # the slots this claim took for the item (sent with it, so both need one round trip)
         slots_held = (
             select(func.count())
@@ -106,20 +118,15 @@ class QueueStatements:
             # one statement: the slot is chosen (and, on PostgreSQL, locked) in the subquery
             take_slot=update(SLOTS)
             .where(SLOTS.c.capacity == bindparam("cap"), SLOTS.c.slot == free.scalar_subquery())
-            .values(
-                holder_item=bindparam("item_id"),
-                holder_owner=bindparam("owner"),
-                lease_until=_when("until", SLOTS.c.lease_until),
-                token=SLOTS.c.token + 1,
-            )
+            .values(held_by_item)
             .returning(SLOTS.c.slot, SLOTS.c.token),
             free_slot=update(SLOTS)
-            .where(
-                SLOTS.c.capacity == bindparam("cap"),
-                SLOTS.c.slot == bindparam("slot_no"),
-                SLOTS.c.token == bindparam("slot_token"),
-            )
+            .where(*fenced_slot)
             .values(holder_item=None, holder_owner=None, lease_until=None),
+            move_slot=update(SLOTS)
+            .where(*fenced_slot)
+            .values(held_by_item)
+            .returning(SLOTS.c.slot, SLOTS.c.token),
             link_run=update(ITEMS)
             .where(*fenced_item, ITEMS.c.status == IN_PROGRESS)
             .values(run_id=bindparam("new_run_id"), updated_at=_when("now", ITEMS.c.updated_at)),

@@ -391,13 +391,40 @@ class SQLWorkQueue:
         bots: Sequence[str] | None = None,
         limit: int = 1,
         start_run: StartRun | None = None,
+        handover: Sequence[tuple[str, int, int]] = (),
     ) -> list[Claim]:
         """``claim`` inside a transaction the caller holds (a runner finishing an item claims
-        its next one in the same commit). The claims hold only once it has committed."""
+        its next one in the same commit). The claims hold only once it has committed.
+
+        ``handover``: slots (capacity, slot, token) the caller's finished item held and gives
+        up in this transaction (``finish_in(..., keep_slots=True)``). A claimed item that needs
+        one of their capacities takes it over directly (one fenced UPDATE instead of freeing it
+        and taking the first free slot); the rest are freed before this returns.
+        """
         now = utcnow()
         until = now + lease
         claims: list[Claim] = []
         full: set[str] = set()
+        spare = {capacity: (slot, token) for capacity, slot, token in handover}
+        try:
+            self._claim_into(tx, claims, full, spare, owner, now, until, bots, limit, start_run)
+        finally:
+            self._free_spare(tx, spare)
+        return claims
+
+    def _claim_into(
+        self,
+        tx: StoreTx,
+        claims: list[Claim],
+        full: set[str],
+        spare: dict[str, tuple[int, int]],
+        owner: str,
+        now: datetime,
+        until: datetime,
+        bots: Sequence[str] | None,
+        limit: int,
+        start_run: StartRun | None,
+    ) -> None:
         # ask for exactly what is wanted first (on PostgreSQL every candidate row is locked);
         # look further only when some belonged to a bot or a resource that is full
         for lim in (limit, max(limit * 4, 8)):
@@ -408,7 +435,7 @@ class SQLWorkQueue:
                     break
                 claim = None
                 if candidate.bot not in full:
-                    claim = self._claim_candidate(tx, candidate, owner, now, until, start_run)
+                    claim = self._claim_candidate(tx, candidate, owner, now, until, start_run, spare)
                 if claim is None:
                     full.add(candidate.bot)
                     skipped = True
@@ -416,7 +443,15 @@ class SQLWorkQueue:
                 claims.append(claim)
             if len(claims) >= limit or not skipped or len(candidates) < lim:
                 break
-        return claims
+
+    def _free_spare(self, tx: StoreTx, spare: dict[str, tuple[int, int]]) -> None:
+        """Free the handed-over slots no claim took (fenced: a slot already moved is left alone)."""
+        if spare:
+            tx.write(
+                self._sql.free_slot,
+                [{"cap": cap, "slot_no": slot, "slot_token": token} for cap, (slot, token) in spare.items()],
+            )
+            spare.clear()
 
     def _candidates(self, tx: StoreTx, now: datetime, lim: int, bots: Sequence[str] | None) -> list[Any]:
         params: dict[str, Any] = {"now": now, "lim": lim}
@@ -432,11 +467,14 @@ class SQLWorkQueue:
         now: datetime,
         until: datetime,
         start_run: StartRun | None,
+        spare: dict[str, tuple[int, int]],
     ) -> Claim | None:
         """Claim one candidate row, or None when its bot is disabled or a slot it needs is full.
 
         The slots and the item are taken by statements sent together (one round trip): the
-        item's UPDATE only matches when every slot it needs was taken for it just before.
+        item's UPDATE only matches when every slot it needs was taken for it just before. A
+        slot of the same capacity in ``spare`` (handed over by a finished item) is moved to the
+        candidate instead of taking a free one.
         """
         if not self.get_bot(candidate.bot).enabled:
             return None
@@ -445,7 +483,7 @@ class SQLWorkQueue:
         run_id = uuid.uuid4().hex if first_claim else None  # None: no run is created here
         slot = {"now": now, "item_id": candidate.id, "owner": owner, "until": until}
         results = tx.rows_many(
-            [(self._sql.take_slot, {**slot, "cap": capacity}) for capacity in capacities]
+            [self._take_or_move(capacity, slot, spare) for capacity in capacities]
             + [(self._sql.claim_item, {**slot, "new_run_id": run_id, "slots_needed": len(capacities)})]
         )
         held = [
@@ -475,6 +513,14 @@ class SQLWorkQueue:
             )
         )
         return Claim(item=item, owner=owner, token=item.token, slots=tuple(held), run=run)
+
+    def _take_or_move(
+        self, capacity: str, slot: dict[str, Any], spare: dict[str, tuple[int, int]]
+    ) -> tuple[Any, dict[str, Any]]:
+        handed = spare.pop(capacity, None)
+        if handed is None:
+            return self._sql.take_slot, {**slot, "cap": capacity}
+        return self._sql.move_slot, {**slot, "cap": capacity, "slot_no": handed[0], "slot_token": handed[1]}
 
     # -- while running -----------------------------------------------------------------
     def link_run(self, claim: Claim, run_id: str) -> None:
@@ -550,8 +596,13 @@ class SQLWorkQueue:
         parked_step: str | None = None,
         straight_through: bool | None = None,
         run_id: str | None = None,
+        keep_slots: bool = False,
     ) -> None:
-        """``finish`` inside a transaction the caller holds (the run's final checkpoint)."""
+        """``finish`` inside a transaction the caller holds (the run's final checkpoint).
+
+        ``keep_slots``: the caller hands the claim's slots to ``claim_in(..., handover=...)``
+        in the same transaction, which moves them to the next item or frees them.
+        """
         now = utcnow()
         tx.write_one(
             self._sql.finish_item,
@@ -569,7 +620,8 @@ class SQLWorkQueue:
             },
             lambda: _lost(claim),
         )
-        self._free_slots(tx, claim)
+        if not keep_slots:
+            self.free_slots_in(tx, claim)
         tx.append(
             AuditEvent(
                 kind=f"item_{status.value}",
@@ -588,14 +640,15 @@ class SQLWorkQueue:
                 {"item_id": claim.item.id, "item_token": claim.token, "now": utcnow()},
                 lambda: _lost(claim),
             )
-            self._free_slots(tx, claim)
+            self.free_slots_in(tx, claim)
             tx.append(
                 AuditEvent(
                     kind="item_released", actor=claim.owner, at=utcnow(), payload={"item_id": claim.item.id}
                 )
             )
 
-    def _free_slots(self, tx: StoreTx, claim: Claim) -> None:
+    def free_slots_in(self, tx: StoreTx, claim: Claim) -> None:
+        """Give the claim's slots back (fenced by their tokens), in the caller's transaction."""
         tx.write(
             self._sql.free_slot,
             [{"cap": cap, "slot_no": slot, "slot_token": token} for cap, slot, token in claim.slots],

@@ -316,29 +316,38 @@ class Worker:
 
         def hook(tx: StoreTx, outcome: RunOutcome) -> None:
             self.finishing.add(claim.item.id)
-            queue.finish_in(tx, claim, ITEM_STATUS[outcome.status], **_item_fields(claim, outcome))
-            self._claim_next_in(tx)
+            queue.finish_in(
+                tx, claim, ITEM_STATUS[outcome.status], **_item_fields(claim, outcome), keep_slots=True
+            )
+            self._claim_next_in(tx, claim)
 
         return hook
 
-    def _claim_next_in(self, tx: StoreTx) -> None:
-        """Claim the items that will fill the capacity this finish frees, in its transaction."""
-        if self.stopping:
-            return
+    def _claim_next_in(self, tx: StoreTx, finished: Claim) -> None:
+        """Claim the items that will fill the capacity this finish frees, in its transaction;
+        the finished item's slots go to the next item that needs them, or back."""
         running = sum(1 for claim in self.active.values() if claim.item.id not in self.finishing)
-        free = self.capacity - running - len(self.prefetched)
+        free = 0 if self.stopping else self.capacity - running - len(self.prefetched)
         if free <= 0:
+            self.queue.free_slots_in(tx, finished)
             return
         try:
             claims = self.queue.claim_in(
-                tx, self.owner, self.lease, bots=self.bots, limit=free, start_run=self._start_run
+                tx,
+                self.owner,
+                self.lease,
+                bots=self.bots,
+                limit=free,
+                start_run=self._start_run,
+                handover=finished.slots,
             )
         except StoreUnavailable:
             raise  # the finish cannot commit either; the engine reports it
         except Exception:
             # a bug while claiming must not cost the finishing item its outcome: the loop claims
-            # on its own. A claim half made commits with the finish and is not taken up; its
-            # lease expires and the item comes back (counted as one crash).
+            # on its own (claim_in has freed the finished item's slots). A claim half made
+            # commits with the finish and is not taken up; its lease expires and the item comes
+            # back (counted as one crash).
             logger.exception("claiming the next item with a finishing one failed")
             return
         if claims:

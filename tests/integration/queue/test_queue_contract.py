@@ -216,3 +216,73 @@ def test_a_full_bot_at_the_head_of_the_queue_does_not_starve_the_others(store, t
     (second,) = queue.claim("runner-2", LEASE, limit=1)
     assert second.item.reference == "B0"
     assert queue.claim("runner-3", LEASE, limit=1) == []
+
+
+# -- a finishing item hands its slots to the next item claimed in its transaction ------------
+def _slot_holders(queue) -> dict[tuple[str, int], tuple[str | None, int]]:
+    from sqlalchemy import select
+
+    from orchestrator.queue.statements import SLOTS
+
+    with queue.store.reading() as conn:
+        rows = conn.execute(select(SLOTS.c.capacity, SLOTS.c.slot, SLOTS.c.holder_item, SLOTS.c.token)).all()
+    return {(row.capacity, row.slot): (row.holder_item, row.token) for row in rows}
+
+
+def _finish_and_claim_next(queue, claim, owner: str = "runner-a"):
+    with queue.store.hot_tx() as tx:
+        queue.finish_in(tx, claim, ItemStatus.done, keep_slots=True)
+        return queue.claim_in(tx, owner, LEASE, limit=1, handover=claim.slots)
+
+
+def test_a_finished_items_slots_move_to_the_next_item_of_its_bot(store, tmp_path: Path) -> None:
+    queue = published_queue(store, tmp_path, concurrency=1, resources="{terminal: 1}")
+    for n in range(3):
+        queue.enqueue("ledger-bot", f"H{n}", {"reference": f"H{n}"})
+    (first,) = queue.claim("runner-a", LEASE)
+    (second,) = _finish_and_claim_next(queue, first)
+    assert second.item.reference == "H1"
+    # the same slots, held by the next item under new tokens
+    assert [(cap, slot) for cap, slot, _ in second.slots] == [(cap, slot) for cap, slot, _ in first.slots]
+    holders = _slot_holders(queue)
+    for (cap, slot, old_token), (_, _, new_token) in zip(first.slots, second.slots, strict=True):
+        assert new_token == old_token + 1
+        assert holders[(cap, slot)] == (second.item.id, new_token)
+    # the caps still hold: the finished item's stale tokens free nothing
+    with queue.store.hot_tx() as tx:
+        queue.free_slots_in(tx, first)
+    assert queue.claim("runner-b", LEASE, limit=5) == []
+    queue.finish(second, ItemStatus.done)
+    (third,) = queue.claim("runner-b", LEASE, limit=5)
+    assert third.item.reference == "H2"
+    assert queue.active_bot_items("ledger-bot") == 1
+
+
+def test_handed_over_slots_that_the_next_item_does_not_need_are_freed(store, tmp_path: Path) -> None:
+    queue = published_queue(store, tmp_path, name="bot-a", concurrency=1, resources="{terminal: 1}")
+    published_queue(store, tmp_path / "b", name="bot-b", concurrency=1)
+    queue.enqueue("bot-a", "A0", {"reference": "A0"}, priority=5)
+    queue.enqueue("bot-b", "B0", {"reference": "B0"}, priority=3)
+    queue.enqueue("bot-a", "A1", {"reference": "A1"}, priority=0)
+    (first,) = queue.claim("runner-a", LEASE)
+    (second,) = _finish_and_claim_next(queue, first)
+    assert second.item.reference == "B0"  # another bot: the terminal and bot-a's slot go back
+    assert {holder for holder, _ in _slot_holders(queue).values()} == {None, second.item.id}
+    (third,) = queue.claim("runner-b", LEASE, limit=5)
+    assert third.item.reference == "A1"
+
+
+def test_slots_lost_to_another_runner_cannot_be_handed_over(store, tmp_path: Path) -> None:
+    queue = published_queue(store, tmp_path, concurrency=1)
+    queue.enqueue("ledger-bot", "L0", {"reference": "L0"})
+    queue.enqueue("ledger-bot", "L1", {"reference": "L1"})
+    (stale,) = queue.claim("runner-a", timedelta(milliseconds=50))
+    time.sleep(0.15)
+    queue.reap_expired()
+    (fresh,) = queue.claim("runner-b", LEASE)  # L0 again, its slot under a new token
+    assert fresh.item.id == stale.item.id
+    with queue.store.hot_tx() as tx:  # runner-a still believes it holds L0 and its slot
+        assert queue.claim_in(tx, "runner-a", LEASE, limit=1, handover=stale.slots) == []
+    assert _slot_holders(queue)[(fresh.slots[0][0], fresh.slots[0][1])] == (fresh.item.id, fresh.slots[0][2])
+    assert queue.get_item(fresh.item.id).lease_owner == "runner-b"
+    assert queue.find_item("ledger-bot", "L1").status is ItemStatus.new
