@@ -76,6 +76,18 @@ def seed(store: object, done: int, new: int = 20, analyze: bool = True) -> None:
             conn.execute(text("ANALYZE work_items"))
 
 
+def positional_sql(query: Any, store: Any) -> tuple[str, list[str]]:
+    """PostgreSQL: ``query`` compiled with ``$n`` parameters (for PREPARE) and their names in order."""
+    names: list[str] = []
+
+    def positional(match: re.Match[str]) -> str:
+        if match[1] not in names:
+            names.append(match[1])
+        return f"${names.index(match[1]) + 1}"
+
+    return re.sub(r"%\((\w+)\)s", positional, str(query.compile(store.engine))), names
+
+
 def claim_plan(store: Any, analyze: bool = False) -> str:
     """The plan of the runners' own candidate query, as the database runs it now.
 
@@ -90,20 +102,40 @@ def claim_plan(store: Any, analyze: bool = False) -> str:
             bound = query.params(now=datetime.now(UTC), lim=8)
             compiled = str(bound.compile(store.engine, compile_kwargs={"literal_binds": True}))
             return "\n".join(str(row[-1]) for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + compiled))
-        names: list[str] = []
-
-        def positional(match: re.Match[str]) -> str:
-            if match[1] not in names:
-                names.append(match[1])
-            return f"${names.index(match[1]) + 1}"
-
-        sql = re.sub(r"%\((\w+)\)s", positional, str(query.compile(store.engine)))
+        sql, names = positional_sql(query, store)
         if names != ["now", "lim"]:
             raise AssertionError(f"the candidate query's parameters changed: {names}")
         conn.exec_driver_sql("SET plan_cache_mode = force_generic_plan")
         conn.exec_driver_sql(f"PREPARE claim_plan AS {sql}")
         prefix = "EXPLAIN (ANALYZE) " if analyze else "EXPLAIN "
         rows = conn.exec_driver_sql(prefix + "EXECUTE claim_plan(now(), 8)").all()
+        conn.rollback()
+    return "\n".join(str(row[0]) for row in rows)
+
+
+def handover_claim_plan(store: Any) -> str:
+    """PostgreSQL: the generic plan of the runners' claim with a finished item's slots
+    (``QueueStatements.claim_with_handover``), explained without running it."""
+    query = QueueStatements.build(postgresql=True, insert=pg_insert).claim_with_handover
+    assert query is not None
+    sql, names = positional_sql(query, store)
+    values = {
+        "now": "now()",
+        "until": "now()",
+        "caps": "ARRAY['bot:ledger-bot']",
+        "slot_nos": "ARRAY[0]",
+        "slot_tokens": "ARRAY[1]",
+        "owner": "'runner'",
+        "bot": "'ledger-bot'",
+        "new_run_id": "NULL",
+        "slots_needed": "1",
+    }
+    with store.engine.connect() as conn:
+        conn.exec_driver_sql("SET plan_cache_mode = force_generic_plan")
+        conn.exec_driver_sql(f"PREPARE handover_plan AS {sql}")
+        rows = conn.exec_driver_sql(
+            f"EXPLAIN EXECUTE handover_plan({', '.join(values[n] for n in names)})"
+        ).all()
         conn.rollback()
     return "\n".join(str(row[0]) for row in rows)
 

@@ -13,7 +13,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ARRAY, Integer, String, any_, bindparam, func, literal_column, or_, select, update
+from sqlalchemy import (
+    ARRAY,
+    Integer,
+    String,
+    TextClause,
+    any_,
+    bindparam,
+    func,
+    literal_column,
+    or_,
+    select,
+    text,
+    update,
+)
 
 from orchestrator.queue.models import ItemStatus
 from orchestrator.queue.tables import SlotRow, WorkItemRow
@@ -41,6 +54,9 @@ class QueueStatements:
     finish_item: Any  # record a claimed item's outcome (fenced by its token)
     release_item: Any  # put a claimed item back, not as a crash (fenced by its token)
     insert_item: Any  # a new item unless (bot, reference) exists, RETURNING the row (or nothing)
+    # PostgreSQL only: the best new item claimed with the slots a finished item hands over, in
+    # one statement, when it is of that bot (see ``claim_with_handover``)
+    claim_with_handover: TextClause | None = None
 
     @classmethod
     def build(cls, *, postgresql: bool, insert: Callable[[Any], Any]) -> QueueStatements:
@@ -152,4 +168,70 @@ class QueueStatements:
             .values(
                 status=NEW, lease_owner=None, lease_until=None, updated_at=_when("now", ITEMS.c.updated_at)
             ),
+            claim_with_handover=claim_with_handover() if postgresql else None,
         )
+
+
+# The statuses are literals (ItemStatus values), as in ``candidates``: the prepared statement's
+# generic plan can then use the partial claim index (WHERE status = 'new').
+_CLAIM_WITH_HANDOVER = """
+WITH cand AS (
+    SELECT work_items.id, work_items.bot, work_items.run_id, work_items.attempts
+    FROM work_items
+    WHERE work_items.status = 'new'
+      AND (work_items.not_before IS NULL OR work_items.not_before <= :now)
+    ORDER BY work_items.priority DESC, work_items.created_at
+    LIMIT 1
+    FOR UPDATE SKIP LOCKED
+), handed AS (
+    SELECT * FROM unnest(CAST(:caps AS VARCHAR[]), CAST(:slot_nos AS INTEGER[]),
+                         CAST(:slot_tokens AS INTEGER[])) AS h(capacity, slot, token)
+), moved AS (
+    UPDATE slots
+    SET holder_item = cand.id, holder_owner = :owner, lease_until = :until, token = slots.token + 1
+    FROM cand
+    WHERE cand.bot = :bot
+      AND slots.capacity = ANY(CAST(:caps AS VARCHAR[])) AND slots.slot = ANY(CAST(:slot_nos AS INTEGER[]))
+      AND (slots.capacity, slots.slot, slots.token) IN (SELECT capacity, slot, token FROM handed)
+    RETURNING slots.capacity, slots.slot, slots.token
+), claimed AS (
+    UPDATE work_items
+    SET status = 'in_progress', lease_owner = :owner, lease_until = :until,
+        token = work_items.token + 1, attempts = work_items.attempts + 1,
+        started_at = coalesce(work_items.started_at, :now),
+        run_id = CASE WHEN work_items.run_id IS NULL AND work_items.attempts = 0
+                      THEN CAST(:new_run_id AS VARCHAR) ELSE work_items.run_id END,
+        updated_at = :now
+    FROM cand
+    WHERE work_items.id = cand.id AND (SELECT count(*) FROM moved) = :slots_needed
+    RETURNING work_items.*
+)
+SELECT cand.id AS cand_id, cand.bot AS cand_bot, cand.run_id AS cand_run_id,
+       cand.attempts AS cand_attempts,
+       (SELECT array_agg(moved.capacity ORDER BY moved.capacity) FROM moved) AS moved_caps,
+       (SELECT array_agg(moved.slot ORDER BY moved.capacity) FROM moved) AS moved_slots,
+       (SELECT array_agg(moved.token ORDER BY moved.capacity) FROM moved) AS moved_tokens,
+       claimed.*
+FROM cand LEFT JOIN claimed ON true
+"""
+
+
+def claim_with_handover() -> TextClause:
+    """The best new item, locked; if it is of the bot ``bot``, the handed-over slots (fenced by
+    their tokens) move to it and it is claimed — one statement, one round trip, instead of the
+    candidate query, the slot UPDATEs and the item's UPDATE.
+
+    Returns one row per candidate found (none when the queue is empty): the candidate's
+    ``cand_*`` columns, the slots moved to it (``moved_*`` arrays: capacity, slot, new token)
+    and, if it was claimed (all ``slots_needed`` moved), the claimed row's columns; else those
+    are NULL and the caller claims the candidate the usual way (it stays locked by this
+    transaction), the moved slots under their new tokens.
+    """
+    return text(_CLAIM_WITH_HANDOVER).bindparams(
+        bindparam("now", type_=ITEMS.c.updated_at.type),
+        bindparam("until", type_=ITEMS.c.lease_until.type),
+        bindparam("caps", type_=ARRAY(String)),
+        bindparam("slot_nos", type_=ARRAY(Integer)),
+        bindparam("slot_tokens", type_=ARRAY(Integer)),
+        bindparam("slots_needed", type_=Integer),
+    )

@@ -66,6 +66,10 @@ def _lost(claim: Claim) -> LeaseLostError:
     return LeaseLostError(f"work item {claim.item.id} is no longer held by {claim.owner}")
 
 
+def _moved_arrays(row: Any) -> tuple[list[str], list[int], list[int]]:
+    return row.moved_caps or [], row.moved_slots or [], row.moved_tokens or []
+
+
 def _item(row: Any) -> WorkItem:
     return WorkItem(
         id=row.id,
@@ -407,10 +411,63 @@ class SQLWorkQueue:
         full: set[str] = set()
         spare = {capacity: (slot, token) for capacity, slot, token in handover}
         try:
-            self._claim_into(tx, claims, full, spare, owner, now, until, bots, limit, start_run)
+            found = True
+            if spare and bots is None and self._sql.claim_with_handover is not None:
+                claim, found = self._claim_with_handover(tx, spare, owner, now, until, start_run)
+                if claim is not None:
+                    claims.append(claim)
+            if found and len(claims) < limit:
+                self._claim_into(tx, claims, full, spare, owner, now, until, bots, limit, start_run)
         finally:
             self._free_spare(tx, spare)
         return claims
+
+    def _claim_with_handover(
+        self,
+        tx: StoreTx,
+        spare: dict[str, tuple[int, int]],
+        owner: str,
+        now: datetime,
+        until: datetime,
+        start_run: StartRun | None,
+    ) -> tuple[Claim | None, bool]:
+        """PostgreSQL: claim the best new item with the handed-over slots in one statement
+        when it is of the finished item's bot. Returns the claim (or None: claim the usual way)
+        and whether there was any new item at all."""
+        bot = next((cap.removeprefix(BOT_CAPACITY) for cap in spare if cap.startswith(BOT_CAPACITY)), None)
+        if bot is None or not self.get_bot(bot).enabled:
+            return None, True
+        capacities = self._capacities(bot)
+        run_id = uuid.uuid4().hex if start_run is not None else None  # used on a first claim only
+        handed = list(spare.items())
+        rows = tx.rows(
+            self._sql.claim_with_handover,
+            {
+                "now": now,
+                "until": until,
+                "owner": owner,
+                "bot": bot,
+                "caps": [cap for cap, _ in handed],
+                "slot_nos": [slot for _, (slot, _) in handed],
+                "slot_tokens": [token for _, (_, token) in handed],
+                "slots_needed": len(capacities),
+                "new_run_id": run_id,
+            },
+        )
+        if not rows:
+            return None, False
+        row = rows[0]
+        moved = {cap: (slot, token) for cap, slot, token in zip(*_moved_arrays(row), strict=True)}
+        spare.update(moved)  # held for the candidate now, under new tokens
+        if row.id is None:  # another bot's item, or a slot no longer ours: the usual way
+            return None, True
+        for cap in moved:
+            del spare[cap]
+        held = [(cap, *moved[cap]) for cap in capacities]
+        item = _item(row)
+        return self._claimed(
+            tx, item, held, run_id if item.run_id == run_id else None, owner, now, start_run
+        ), True
 
     def _claim_into(
         self,
@@ -493,7 +550,19 @@ class SQLWorkQueue:
             # a slot was full: give back what this candidate took (same transaction)
             tx.write(self._sql.free_slot, [{"cap": c, "slot_no": n, "slot_token": t} for c, n, t in held])
             return None
-        item = _item(results[-1][0])
+        return self._claimed(tx, _item(results[-1][0]), held, run_id, owner, now, start_run)
+
+    def _claimed(
+        self,
+        tx: StoreTx,
+        item: WorkItem,
+        held: list[tuple[str, int, int]],
+        run_id: str | None,
+        owner: str,
+        now: datetime,
+        start_run: StartRun | None,
+    ) -> Claim:
+        """A claimed item's run (on a first claim, under ``run_id``) and audit event."""
         run = None
         if run_id is not None and start_run is not None:
             run = start_run(tx, item, run_id)

@@ -1,7 +1,7 @@
 """The PostgreSQL hot path: a runner's per-item transactions in psycopg pipeline mode.
 
 A busy runner's item costs one transaction on PostgreSQL (finish the run and the item, and
-claim the next item and start its run) of about nine statements. Sent one by one through
+claim the next item and start its run) of about six statements. Sent one by one through
 SQLAlchemy, each statement is a network round trip plus ≈70 µs of SQLAlchemy execution
 machinery — together several times the cost of the commit itself
 (``benchmarks/queue_throughput.py``). Here the statements whose result is not needed at once

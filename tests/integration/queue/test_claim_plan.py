@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
 from queue_helpers import published_queue
 from sqlalchemy import inspect, text
 
@@ -13,7 +14,7 @@ from orchestrator.store import open_store
 
 # the benchmark's own EXPLAIN of the runners' statement
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "benchmarks"))
-from claim_explain import claim_plan, seed
+from claim_explain import claim_plan, handover_claim_plan, seed
 
 
 def test_claim_reads_the_claim_index_in_order_before_the_table_has_statistics(store, tmp_path: Path) -> None:
@@ -33,6 +34,31 @@ def test_claim_plan_with_statistics(store) -> None:
     seed(store, done=2000, new=50, analyze=True)
     plan = claim_plan(store)
     assert "ix_work_items_claim" in plan, plan
+    assert "Sort" not in plan, plan
+
+
+@pytest.mark.parametrize("analyze", [False, True], ids=["no-statistics", "analyzed"])
+def test_the_claim_with_handed_over_slots_reads_its_indexes(pg_url: str, analyze: bool) -> None:
+    # PostgreSQL only (SQLite has no data-modifying CTEs: it claims the usual way). Many bots'
+    # slots, so that a scan of the slot table would show.
+    store = open_store(pg_url)
+    try:
+        seed(store, done=2000, new=50, analyze=False)
+        with store.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO slots (capacity, slot, token) "
+                    "SELECT 'bot:b' || (g / 64), g % 64, 0 FROM generate_series(1, 5000) g"
+                )
+            )
+            if analyze:
+                conn.execute(text("ANALYZE"))
+        plan = handover_claim_plan(store)
+    finally:
+        store.close()
+    assert "Index Scan using ix_work_items_claim on work_items" in plan, plan
+    assert "Index Scan using slots_pkey on slots" in plan, plan
+    assert "Seq Scan" not in plan, plan
     assert "Sort" not in plan, plan
 
 

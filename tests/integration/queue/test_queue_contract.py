@@ -286,3 +286,44 @@ def test_slots_lost_to_another_runner_cannot_be_handed_over(store, tmp_path: Pat
     assert _slot_holders(queue)[(fresh.slots[0][0], fresh.slots[0][1])] == (fresh.item.id, fresh.slots[0][2])
     assert queue.get_item(fresh.item.id).lease_owner == "runner-b"
     assert queue.find_item("ledger-bot", "L1").status is ItemStatus.new
+
+
+class _CountingTx:
+    """A transaction that counts the statements whose results were read."""
+
+    def __init__(self, tx) -> None:
+        self._tx = tx
+        self.reads = 0
+
+    def rows(self, *args, **kwargs):
+        self.reads += 1
+        return self._tx.rows(*args, **kwargs)
+
+    def rows_many(self, statements):
+        self.reads += len(statements)
+        return self._tx.rows_many(statements)
+
+    def __getattr__(self, name: str):
+        return getattr(self._tx, name)
+
+
+def test_a_claim_with_handed_over_slots_reads_one_statement_on_postgresql(store, tmp_path: Path) -> None:
+    queue = published_queue(store, tmp_path, concurrency=1, resources="{terminal: 1}")
+    for n in range(2):
+        queue.enqueue("ledger-bot", f"S{n}", {"reference": f"S{n}"})
+    (first,) = queue.claim("runner-a", LEASE)
+    with queue.store.hot_tx() as tx:
+        counting = _CountingTx(tx)
+        queue.finish_in(counting, first, ItemStatus.done, keep_slots=True)
+        (second,) = queue.claim_in(counting, "runner-a", LEASE, limit=1, handover=first.slots)
+    assert second.item.reference == "S1"
+    # PostgreSQL: one statement (candidate, slots and item); SQLite: the candidate query, then
+    # the two slots and the item
+    assert counting.reads == (4 if store.is_sqlite else 1)
+    # and when the queue is empty, the same statement says so: no candidate query follows
+    with queue.store.hot_tx() as tx:
+        counting = _CountingTx(tx)
+        queue.finish_in(counting, second, ItemStatus.done, keep_slots=True)
+        assert queue.claim_in(counting, "runner-a", LEASE, limit=1, handover=second.slots) == []
+    assert counting.reads == 1
+    assert {holder for holder, _ in _slot_holders(queue).values()} == {None}
