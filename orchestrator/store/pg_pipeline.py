@@ -5,7 +5,9 @@ claim the next item and start its run) of about six statements. Sent one by one 
 SQLAlchemy, each statement is a network round trip plus ≈70 µs of SQLAlchemy execution
 machinery — together several times the cost of the commit itself
 (``benchmarks/queue_throughput.py``). Here the statements whose result is not needed at once
-are queued in libpq's pipeline and sent with the next read or the final sync; fences ("exactly
+are queued in libpq's pipeline and sent with the next read or the final sync (``BEGIN`` and
+``COMMIT`` included: the connection is in autocommit mode, so psycopg adds no sync of its own
+after an implicit ``BEGIN``); fences ("exactly
 one row") are checked as soon as their results are back (at the next read, else after a sync)
 and always before COMMIT, so a runner that lost its lease still writes nothing.
 
@@ -153,6 +155,9 @@ class PgPipeline:
                 self._drop()
         if self._fairy is None:
             self._fairy = self._engine.raw_connection()
+            # BEGIN is sent by ``transaction`` as one more pipelined statement: psycopg's own
+            # implicit BEGIN in pipeline mode is followed by a sync, a round trip of its own
+            self._fairy.dbapi_connection.autocommit = True
         return self._fairy.dbapi_connection
 
     def _drop(self) -> None:
@@ -169,12 +174,14 @@ class PgPipeline:
             raise StoreUnavailable(f"store write failed: {exc}") from exc
         try:
             with conn.pipeline() as pipeline:
+                conn.execute(b"BEGIN", prepare=False)
                 tx = PipelineTx(self, conn)
                 yield tx
                 if tx.unchecked_fences:  # they are checked before COMMIT is sent
                     pipeline.sync()
                     tx.check_fences()
-                conn.commit()
+                conn.execute(b"COMMIT", prepare=False)
+                pipeline.sync()
         except psycopg.OperationalError as exc:
             self._drop()
             raise StoreUnavailable(f"store write failed: {exc}") from exc
@@ -190,5 +197,6 @@ class PgPipeline:
     def close(self) -> None:
         if self._fairy is not None:
             with suppress(Exception):
+                self._fairy.dbapi_connection.autocommit = False  # back to the pool as it came
                 self._fairy.close()
             self._fairy = None

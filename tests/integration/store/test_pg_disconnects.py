@@ -133,3 +133,34 @@ def test_a_failed_fence_stops_the_transaction_at_the_next_read(pg_store) -> None
     _hot_write(pg_store, 2)
     assert [e.payload["n"] for e in pg_store.audit_events(kind="probe")] == [2]
     assert pg_store.verify_audit().ok
+
+
+def test_a_hot_transaction_costs_one_sync_not_one_more_for_begin(pg_store, monkeypatch) -> None:
+    # psycopg follows its own implicit BEGIN in pipeline mode with a sync (a round trip); the
+    # hot path sends BEGIN itself, pipelined, so a write-only transaction syncs once: at COMMIT
+    from psycopg._pipeline_base import BasePipeline
+
+    syncs: list[int] = []
+    sync_gen = BasePipeline._sync_gen
+
+    def counting(self: BasePipeline) -> object:
+        syncs.append(1)
+        return (yield from sync_gen(self))
+
+    _hot_write(pg_store, 1)
+    monkeypatch.setattr(BasePipeline, "_sync_gen", counting)
+    _hot_write(pg_store, 2)
+    assert len(syncs) == 1
+    assert [e.payload["n"] for e in pg_store.audit_events(kind="probe")] == [1, 2]
+
+
+def test_the_hot_paths_connection_goes_back_to_the_pool_as_it_came(pg_url: str) -> None:
+    store = sql_store.open_store(pg_url)
+    try:
+        _hot_write(store, 1)
+        hot = store._pipeline._fairy.dbapi_connection
+        assert hot.autocommit  # while it serves the hot path
+        store._pipeline.close()
+        assert hot.autocommit is False
+    finally:
+        store.close()
