@@ -503,12 +503,8 @@ class SQLWorkQueue:
 
     def _free_spare(self, tx: StoreTx, spare: dict[str, tuple[int, int]]) -> None:
         """Free the handed-over slots no claim took (fenced: a slot already moved is left alone)."""
-        if spare:
-            tx.write(
-                self._sql.free_slot,
-                [{"cap": cap, "slot_no": slot, "slot_token": token} for cap, (slot, token) in spare.items()],
-            )
-            spare.clear()
+        self._free(tx, [(cap, slot, token) for cap, (slot, token) in spare.items()])
+        spare.clear()
 
     def _candidates(self, tx: StoreTx, now: datetime, lim: int, bots: Sequence[str] | None) -> list[Any]:
         params: dict[str, Any] = {"now": now, "lim": lim}
@@ -547,8 +543,7 @@ class SQLWorkQueue:
             (cap, rows[0].slot, rows[0].token) for cap, rows in zip(capacities, results, strict=False) if rows
         ]
         if not results[-1]:
-            # a slot was full: give back what this candidate took (same transaction)
-            tx.write(self._sql.free_slot, [{"cap": c, "slot_no": n, "slot_token": t} for c, n, t in held])
+            self._free(tx, held)  # a slot was full: give back what this candidate took
             return None
         return self._claimed(tx, _item(results[-1][0]), held, run_id, owner, now, start_run)
 
@@ -718,9 +713,13 @@ class SQLWorkQueue:
 
     def free_slots_in(self, tx: StoreTx, claim: Claim) -> None:
         """Give the claim's slots back (fenced by their tokens), in the caller's transaction."""
+        self._free(tx, claim.slots)
+
+    def _free(self, tx: StoreTx, slots: Sequence[tuple[str, int, int]]) -> None:
+        """Free (capacity, slot, token) slots; a slot whose token moved on is left alone."""
         tx.write(
             self._sql.free_slot,
-            [{"cap": cap, "slot_no": slot, "slot_token": token} for cap, slot, token in claim.slots],
+            [{"cap": cap, "slot_no": slot, "slot_token": token} for cap, slot, token in slots],
         )
 
     def reap_expired(self, max_crashes: int | None = None) -> list[WorkItem]:
