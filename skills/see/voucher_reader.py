@@ -53,6 +53,10 @@ class FieldReading:
     pieces: tuple[Token, ...] = ()
     area: tuple[float, float, float, float] | None = None
     reread: bool = False  # unflagged by the second look (``voucher_reread``)
+    # The label the value was read next to, and every box on its row up to the next label that
+    # the value was chosen from (``value_row``): the second look chooses again without seal ink.
+    label: Token | None = None
+    row: tuple[Token, ...] = ()
 
 
 @dataclass
@@ -162,10 +166,10 @@ def _same_row(reference: Token, token: Token) -> bool:
     return abs(token.cy - reference.cy) <= 0.45 * max(reference.height, token.height)
 
 
-def _value_tokens(
+def value_row(
     label: Token, values: Sequence[Token], labels: Sequence[_Label], stop_x: float | None
 ) -> list[Token]:
-    """Boxes right of ``label`` on its row, before the next label (or ``stop_x``).
+    """Boxes right of ``label`` on its row, before the next label (or ``stop_x``), left to right.
 
     OCR boxes are padded, so a value printed close to its label may overlap the label's box: a
     box counts as "right of the label" when its centre is past the label's end and its left edge
@@ -178,7 +182,12 @@ def _value_tokens(
     limit = min((lb.token.x0 for lb in labels if right_of_label(lb.token)), default=float("inf"))
     if stop_x is not None:
         limit = min(limit, stop_x)
-    row = sorted((t for t in values if right_of_label(t) and t.cx < limit), key=lambda t: t.x0)
+    return sorted((t for t in values if right_of_label(t) and t.cx < limit), key=lambda t: t.x0)
+
+
+def chain_value(label: Token, row: Sequence[Token]) -> list[Token]:
+    """The value's boxes among ``row`` (``value_row``): a run starting next to the label, each box
+    in line with the one before it, stopping at a gap of more than ten line heights."""
     chosen: list[Token] = []
     previous = label
     for token in row:
@@ -279,7 +288,8 @@ def _read_field(
 ) -> FieldReading:
     if isinstance(found, tuple):
         return FieldReading(None, 0.0, True, found[1], code=found[0])
-    chosen = _value_tokens(found.token, values, labels, stop_x)
+    row = value_row(found.token, values, labels, stop_x)
+    chosen = chain_value(found.token, row)
     if not chosen:
         return FieldReading(
             None, 0.0, True, f"nothing was read next to the label {found.label}", code="value_missing"
@@ -298,7 +308,8 @@ def _read_field(
             "separate_pieces",
             f"expected one run of text next to {found.label}, read separate pieces {pieces!r}",
         )
-    return _judge(shaped.value, confidence, problem, min_confidence, raw, tuple(chosen))
+    judged = _judge(shaped.value, confidence, problem, min_confidence, raw, tuple(chosen))
+    return replace(judged, label=found.token, row=tuple(row))
 
 
 def in_separate_pieces(tokens: Sequence[Token]) -> bool:

@@ -4,9 +4,11 @@ The first pass reads the whole washed scan once. A field it was unsure of (low c
 stray character such as 参 for 叁 that fails the shape check, a seal's characters read after
 the value, a grid digit the detector missed) is cropped from the deskewed scan and recognised
 again, as one line, from several preprocessed copies (upscaled 2x; seal ink washed out as in
-the first pass or harder; binarised; sharpened). Unsure pieces of the first read that are only
-seal ink (red, with no black stroke in them) are scrubbed to paper but stay in the crop, so the
-re-read must also find no text there. The figure is re-read as the grid's whole digit row. A
+the first pass or harder; binarised; sharpened). Unsure pieces of the
+first read that are only seal ink (red, with no black stroke in them) are scrubbed to paper but
+stay in the crop, so the re-read must also find no text there; the value is chosen again from
+the label's row without them, by the first pass's own rule (a seal piece read first next to the
+label can hide the value behind it). The figure is re-read as the grid's whole digit row. A
 re-read replaces the flag only when
 
 * at least ``MIN_VOTES`` copies read the same value at or above the field's confidence
@@ -34,7 +36,7 @@ from typing import TYPE_CHECKING
 from skills.see.voucher_fields import shape
 from skills.see.voucher_geometry import Token
 from skills.see.voucher_layouts import LAYOUTS, FieldKind
-from skills.see.voucher_reader import FieldReading, VoucherReading, in_separate_pieces
+from skills.see.voucher_reader import FieldReading, VoucherReading, chain_value, in_separate_pieces
 
 if TYPE_CHECKING:
     import numpy as np
@@ -214,13 +216,25 @@ def is_seal_piece(upright: np.ndarray, piece: Token) -> bool:
     return seal_red.sum() >= SEAL_SHARE * inked and black.sum() <= BLACK_SHARE * inked
 
 
-def without_seal_pieces(first: FieldReading, upright: np.ndarray, min_confidence: float) -> tuple[Token, ...]:
-    """The pieces of a first read minus the unsure ones that are only seal ink."""
+def seal_pieces(first: FieldReading, upright: np.ndarray, min_confidence: float) -> tuple[Token, ...]:
+    """The unsure pieces of a first read that are only seal ink."""
     return tuple(
-        piece
-        for piece in first.pieces
-        if piece.confidence >= min_confidence or not is_seal_piece(upright, piece)
+        piece for piece in first.pieces if piece.confidence < min_confidence and is_seal_piece(upright, piece)
     )
+
+
+def without_seal_pieces(first: FieldReading, seals: Sequence[Token]) -> tuple[Token, ...]:
+    """What the first pass would have read had the seal pieces not been there.
+
+    The value is chosen again from the boxes of the label's row by the first pass's own rule
+    (``chain_value``), the seal pieces left out: a seal piece read first next to the label (with
+    the value's digits a little higher on the row) made the first pass skip the value as "not
+    in line" with it. Without the label and row (a reading made elsewhere) the seal pieces are
+    simply dropped from the value's pieces.
+    """
+    if first.label is None or not first.row:
+        return tuple(piece for piece in first.pieces if piece not in seals)
+    return tuple(chain_value(first.label, [token for token in first.row if token not in seals]))
 
 
 def scrub_seals(upright: np.ndarray, seals: Sequence[Token]) -> np.ndarray:
@@ -283,13 +297,15 @@ def reread_field(look: Look, name: str, kind: FieldKind, min_confidence: float) 
     """Crop one field, its seal pieces scrubbed but included (the re-read must not find text
     there either), read it from every variant and judge the result."""
     first = look.fields[name]
-    kept = without_seal_pieces(first, look.upright, min_confidence)
+    seals = seal_pieces(first, look.upright, min_confidence)
+    kept = without_seal_pieces(first, seals)
     if not kept:
         return Reread(None, 0.0, "only seal ink was read next to the label")
     if in_separate_pieces(kept):
         return Reread(None, 0.0, "the value is in separate pieces, not all of them seal ink")
-    seals = [piece for piece in first.pieces if piece not in kept]
-    crop = crop_around(scrub_seals(look.upright, seals), first.pieces)
+    if any(piece.at_edge for piece in kept):
+        return Reread(None, 0.0, "the value runs to the edge of the image and may be cut off")
+    crop = crop_around(scrub_seals(look.upright, seals), (*kept, *seals))
     if crop is None:
         return Reread(None, 0.0, "no box to read again")
     veto = kind not in _CROSS_CHECKED_KINDS

@@ -218,6 +218,56 @@ def test_a_stray_character_inside_a_read_piece_is_never_dropped() -> None:
     assert field.value == ACCOUNT[:-1] + "l"
 
 
+COMPANY_ACCOUNT = "7612829726535341"  # not card-shaped: no check digit, only the first read confirms it
+
+
+def seal_before_the_value(
+    *, seal_colour: tuple[int, int, int] = SEAL_RED, at_edge: bool = False
+) -> VoucherReading:
+    """A payer account whose first read chose only a piece read next to its label, a little
+    lower on the row, and skipped the digits as "not in line" with that piece (voucher 68431848
+    of the CNAPS batch: 街, a seal character, before 7612829726535341)."""
+    label = Token("账号", 1.0, 10, 8, 60, 44)
+    piece = Token("街", 0.2, 62, 30, 90, 54)
+    digits = Token(COMPANY_ACCOUNT, 1.0, 110, 10, 330, 40, at_edge)
+    field = FieldReading(
+        "街", 0.2, True, "not digits", "街", "shape", (piece,), label=label, row=(piece, digits)
+    )
+    return voucher_reading(payer_account=field)
+
+
+def seal_before_the_value_scan(seal_colour: tuple[int, int, int] = SEAL_RED) -> np.ndarray:
+    image = sheet()
+    image[15:35, 112:328:6] = (25, 25, 30)
+    image[32:52, 64:88] = seal_colour
+    return image
+
+
+def test_a_seal_piece_read_before_the_value_is_left_out_and_the_value_chosen_again() -> None:
+    engine = ScriptedRecogniser((COMPANY_ACCOUNT, 0.99))
+    field = second_look(seal_before_the_value(), engine, seal_before_the_value_scan()).fields["payer_account"]
+    assert (field.value, field.flagged, field.reread) == (COMPANY_ACCOUNT, False, True)
+
+
+def test_a_value_chosen_again_must_still_be_confirmed_by_the_rereads() -> None:
+    engine = ScriptedRecogniser((COMPANY_ACCOUNT[:-1] + "2", 0.99))
+    field = second_look(seal_before_the_value(), engine, seal_before_the_value_scan()).fields["payer_account"]
+    assert field.flagged
+    assert field.value == "街"
+
+
+def test_an_unsure_black_piece_before_the_value_is_not_chosen_away() -> None:
+    engine = ScriptedRecogniser((COMPANY_ACCOUNT, 0.99))
+    scan = seal_before_the_value_scan(seal_colour=(25, 25, 30))
+    assert second_look(seal_before_the_value(), engine, scan).fields["payer_account"].flagged
+
+
+def test_a_value_chosen_again_that_runs_off_the_image_is_not_accepted() -> None:
+    engine = ScriptedRecogniser((COMPANY_ACCOUNT, 0.99))
+    reading = seal_before_the_value(at_edge=True)
+    assert second_look(reading, engine, seal_before_the_value_scan()).fields["payer_account"].flagged
+
+
 def test_a_changed_digit_is_not_a_confirmation() -> None:
     company_account = "1152411656208328082"  # no check digit of its own to catch the change
     reading = account_reading(Token(company_account, 0.8, 8, 10, 202, 40))
@@ -267,8 +317,18 @@ def first_pass(
 
 @pytest.mark.parametrize(
     ("index", "seed", "name"),
-    [(30, 11, "payer_name"), (8, 11, "amount_words"), (14, 99, "amount_figure")],
-    ids=["seal-beside-the-name", "words-misread-under-a-seal", "grid-digit-missed"],
+    [
+        (30, 11, "payer_name"),
+        (8, 11, "amount_words"),
+        (14, 99, "amount_figure"),
+        (34, 7, "payer_account"),
+    ],
+    ids=[
+        "seal-beside-the-name",
+        "words-misread-under-a-seal",
+        "grid-digit-missed",
+        "seal-piece-before-the-account",
+    ],
 )
 def test_second_look_rescues_a_field_the_first_pass_flags(
     tmp_path: Path, ocr_pool: ServicePool, index: int, seed: int, name: str
