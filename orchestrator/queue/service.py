@@ -140,6 +140,9 @@ class Service:
         sock = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((self.host, self.port))  # port 0: the system picks a free one
+        # listening already when ``on_ready`` prints the URL: a client that connects before the
+        # server task has started waits in the backlog instead of being refused
+        sock.listen(config.backlog)
         sock.set_inheritable(True)
         self.url = f"http://{self.host}:{sock.getsockname()[1]}"
         return server, sock
