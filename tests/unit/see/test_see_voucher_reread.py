@@ -24,6 +24,7 @@ from skills.see.voucher_geometry import Token
 from skills.see.voucher_reader import FieldReading, VoucherReading, read_fields
 from skills.see.voucher_reread import (
     agreed,
+    crop_variants,
     figure_from_row,
     is_seal_piece,
     reread_flagged,
@@ -144,6 +145,25 @@ def test_a_name_reread_must_say_what_the_first_read_said() -> None:
     field = second_look(voucher_reading(payer_name=name), engine).fields["payer_name"]
     assert field.flagged
     assert field.value == "北京瑞丰贸易有限公司"
+
+
+def test_words_get_a_fifth_copy_of_the_crop_and_digit_rows_do_not() -> None:
+    # Voucher 61115762 of the CNAPS batch: 万 under a seal's arc reads 方 in two copies and 武方
+    # in one (both misshapen, not dissent), 万 in the hard wash and in the fifth copy: two votes,
+    # and the words equal the figure.
+    words = unsure("陆拾叁方肆角叁分", "陆拾叁方肆角叁分", Token("x", 0.97, 10, 10, 200, 40), code="shape")
+    engine = ScriptedRecogniser(
+        ("陆拾叁方肆角叁分", 0.97),
+        ("陆拾叁元肆角叁分", 0.95),
+        ("陆拾武方肆角叁分", 0.95),
+        ("陆拾叁方肆角叁分", 0.98),
+        ("陆拾叁元肆角叁分", 0.98),
+    )
+    field = second_look(voucher_reading(amount_words=words), engine).fields["amount_words"]
+    assert (field.value, field.flagged, field.reread) == ("陆拾叁元肆角叁分", False, True)
+    crop = sheet(200, 40)
+    assert len(crop_variants(crop, characters=True)) == 5
+    assert len(crop_variants(crop)) == 4
 
 
 @pytest.mark.parametrize("code", ["cut_off", "label_ambiguous", "form_not_recognised"])
@@ -322,12 +342,14 @@ def first_pass(
         (8, 11, "amount_words"),
         (14, 99, "amount_figure"),
         (34, 7, "payer_account"),
+        (15, 7, "amount_words"),
     ],
     ids=[
         "seal-beside-the-name",
         "words-misread-under-a-seal",
         "grid-digit-missed",
         "seal-piece-before-the-account",
+        "seal-arc-over-a-character",
     ],
 )
 def test_second_look_rescues_a_field_the_first_pass_flags(
