@@ -170,14 +170,11 @@ def crop_variants(crop: np.ndarray, *, characters: bool = False) -> list[np.ndar
     _, binary = cv2.threshold(denoised, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     blurred = cv2.GaussianBlur(big_washed, (0, 0), 2.0)
     sharpened = cv2.addWeighted(big_washed, 1.8, blurred, -0.8, 0)
-    washed_big = washed(
-        cv2.resize(crop, size, interpolation=cv2.INTER_CUBIC), brighter_than=120, redder_by=45
-    )
-    return (
-        [big_washed, big_hard, binary, sharpened, washed_big]
-        if characters
-        else [big_washed, big_hard, binary, sharpened]
-    )
+    variants = [big_washed, big_hard, binary, sharpened]
+    if characters:
+        big = cv2.resize(crop, size, interpolation=cv2.INTER_CUBIC)
+        variants.append(washed(big, brighter_than=120, redder_by=45))
+    return variants
 
 
 def agreed(
