@@ -1,4 +1,4 @@
-"""The PostgreSQL hot path: a runner's per-item transactions in psycopg pipeline mode.
+"""The PostgreSQL hot path: a runner's per-item transactions in libpq pipeline mode.
 
 A busy runner's item costs one transaction on PostgreSQL (finish the run and the item, and
 claim the next item and start its run) of about six statements. Sent one by one through
@@ -6,25 +6,35 @@ SQLAlchemy, each statement is a network round trip plus ≈70 µs of SQLAlchemy 
 machinery — together several times the cost of the commit itself
 (``benchmarks/queue_throughput.py``). Here the statements whose result is not needed at once
 are queued in libpq's pipeline and sent with the next read or the final sync (``BEGIN`` and
-``COMMIT`` included: the connection is in autocommit mode, so psycopg adds no sync of its own
-after an implicit ``BEGIN``); fences ("exactly
-one row") are checked as soon as their results are back (at the next read, else after a sync)
-and always before COMMIT, so a runner that lost its lease still writes nothing.
+``COMMIT`` included); fences ("exactly one row") are checked as soon as their results are back
+(at the next read, else after one more round trip) and always before COMMIT, so a runner that
+lost its lease still writes nothing.
 
 The statements are the store's and the queue's prebuilt SQLAlchemy statements, compiled once
-for this dialect; their values need no SQLAlchemy type processing on psycopg (datetimes,
-booleans, integers and text all pass through as they would under SQLAlchemy).
+for this dialect, which writes a cast after every typed parameter. They are driven through
+psycopg's libpq layer (``psycopg.pq``), not its cursors: a cursor's per-statement work (query
+conversion, a new adapter context, prepared-statement bookkeeping, one send per statement)
+cost more client CPU than the engine running the item (docs/benchmarks.md). Each statement is
+prepared once per connection with its parameter types left to the server (the casts and the
+columns give them) and its values sent as text, dumped by psycopg's own text dumpers; rows
+are loaded by psycopg's loaders. Everything queued goes out in one write at the next read or
+sync.
 """
 
 from __future__ import annotations
 
+import itertools
+import re
+import select
 import time
+from collections import deque, namedtuple
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from typing import Any
+from typing import Any, NamedTuple
 
 import psycopg
-from psycopg.rows import namedtuple_row
+from psycopg import errors, pq
+from psycopg.adapt import PyFormat, Transformer
 from sqlalchemy import Engine, bindparam, insert
 
 from orchestrator.errors import StoreUnavailable
@@ -33,69 +43,220 @@ from orchestrator.store.tx import AfterCommit
 
 #: rows per multi-row INSERT (each row count is a statement of its own to prepare)
 MAX_ROWS_PER_INSERT = 16
+#: statements kept prepared on the hot-path connection; any further one is sent unprepared
+MAX_PREPARED = 200
+
+_OK = pq.ExecStatus.COMMAND_OK
+_TUPLES = pq.ExecStatus.TUPLES_OK
+_SYNC = pq.ExecStatus.PIPELINE_SYNC
+_PLACEHOLDER = re.compile(r"%\(([^)]+)\)s|%%")
+# unique in the process: a connection given back to the pool keeps the statements it prepared
+_names = itertools.count()
+
+
+class Statement:
+    """One compiled statement: SQL with ``$n`` placeholders, and the parameter of each."""
+
+    __slots__ = ("defaults", "names", "row", "sql")
+
+    def __init__(self, sql: str, defaults: dict[str, Any], encoding: str) -> None:
+        names: list[str] = []
+
+        def number(match: re.Match[str]) -> str:
+            if match.group(1) is None:
+                return "%"
+            if match.group(1) not in names:
+                names.append(match.group(1))
+            return f"${names.index(match.group(1)) + 1}"
+
+        self.sql = _PLACEHOLDER.sub(number, sql).encode(encoding)
+        self.names = tuple(names)
+        self.defaults = defaults
+        self.row: tuple[int, Any] | None = None  # (columns, namedtuple class) of its rows
+
+    def values(self, params: dict[str, Any]) -> list[Any]:
+        defaults = self.defaults
+        return [params[n] if n in params else defaults[n] for n in self.names]
+
+
+class _Sent(NamedTuple):
+    """A queued request whose result is still to be read."""
+
+    statement: Statement | None  # None: BEGIN, COMMIT, ROLLBACK
+    prepare: bytes | None  # the name of a PREPARE (its result confirms the name)
+    lost: Callable[[], Exception] | None  # a fence: raised unless exactly one row changed
+    rows: list[Any] | None  # filled with the rows when they are wanted
 
 
 class PipelineTx(AfterCommit):
-    """``StoreTx`` on a pipelined psycopg connection (see the module docstring)."""
+    """``StoreTx`` on a connection in libpq pipeline mode (see the module docstring)."""
 
     append: Callable[[AuditEvent], None]
 
-    def __init__(self, owner: PgPipeline, conn: psycopg.Connection[Any]) -> None:
+    def __init__(self, owner: PgPipeline, pgconn: Any, adapt: Transformer) -> None:
         super().__init__()
         self._owner = owner
-        self._conn = conn
-        self._fences: list[tuple[psycopg.Cursor[Any], Callable[[], Exception]]] = []
-        self._checked = 0  # fences whose results came back with an earlier fetch, and passed
+        self._pg = pgconn
+        self._adapt = adapt
+        self._dumper = adapt.get_dumper
+        self._queued: deque[_Sent | None] = deque()  # None: a sync
+        self._unchecked = False  # a fence was sent after the last read
 
-    def _send(self, stmt: Any, params: dict[str, Any]) -> psycopg.Cursor[Any]:
-        sql, defaults = self._owner.compiled(stmt, params)
-        cursor = self._conn.cursor(row_factory=namedtuple_row)
-        cursor.execute(sql, {**defaults, **params})
-        return cursor
-
+    # -- StoreTx ---------------------------------------------------------------------------
     def rows(self, stmt: Any, params: dict[str, Any]) -> list[Any]:
-        rows = self._send(stmt, params).fetchall()  # fetching syncs what was queued before it
-        self.check_fences()
+        rows: list[Any] = []
+        self._send(self._owner.statement(stmt, params), params, None, rows)
+        self.exchange()
         return rows
 
     def rows_many(self, statements: Sequence[tuple[Any, dict[str, Any]]]) -> list[list[Any]]:
-        cursors = [self._send(stmt, params) for stmt, params in statements]  # all sent, then fetched
-        rows = [cursor.fetchall() for cursor in cursors]
-        self.check_fences()
-        return rows
+        out: list[list[Any]] = [[] for _ in statements]
+        for (stmt, params), rows in zip(statements, out, strict=True):
+            self._send(self._owner.statement(stmt, params), params, None, rows)
+        self.exchange()
+        return out
 
     def write(self, stmt: Any, params: dict[str, Any] | Sequence[dict[str, Any]]) -> None:
         for one in [params] if isinstance(params, dict) else params:
-            self._send(stmt, one)
+            self._send(self._owner.statement(stmt, one), one, None, None)
 
     def write_one(self, stmt: Any, params: dict[str, Any], lost: Callable[[], Exception]) -> None:
-        self._fences.append((self._send(stmt, params), lost))
+        self._send(self._owner.statement(stmt, params), params, lost, None)
+        self._unchecked = True
 
     def insert_rows(self, table: Any, rows: Sequence[dict[str, Any]]) -> None:
         """INSERT ``rows`` (each with the same keys) as multi-row statements, not one per row."""
         for start in range(0, len(rows), MAX_ROWS_PER_INSERT):
             chunk = rows[start : start + MAX_ROWS_PER_INSERT]
             columns = tuple(chunk[0])
-            sql = self._owner.multi_row_insert(table, columns, len(chunk))
-            params = {f"{c}_{n}": row[c] for n, row in enumerate(chunk) for c in columns}
-            self._conn.cursor().execute(sql, params)
+            statement = self._owner.multi_row_insert(table, columns, len(chunk))
+            self._send_values(statement, [row[c] for row in chunk for c in columns], None, None)
+
+    # -- the wire --------------------------------------------------------------------------
+    def _send(
+        self,
+        statement: Statement,
+        params: dict[str, Any],
+        lost: Callable[[], Exception] | None,
+        rows: list[Any] | None,
+    ) -> None:
+        self._send_values(statement, statement.values(params), lost, rows)
+
+    def _send_values(
+        self,
+        statement: Statement,
+        values: list[Any],
+        lost: Callable[[], Exception] | None,
+        rows: list[Any] | None,
+    ) -> None:
+        dumper, text = self._dumper, PyFormat.TEXT
+        dumped = [None if v is None else dumper(v, text).dump(v) for v in values]
+        name, new = self._owner.name(statement)
+        if name is None:
+            self._pg.send_query_params(statement.sql, dumped)
+        else:
+            if new:
+                self._pg.send_prepare(name, statement.sql)
+                self._queued.append(_Sent(None, name, None, None))
+            self._pg.send_query_prepared(name, dumped)
+        self._queued.append(_Sent(statement, None, lost, rows))
+
+    def command(self, sql: bytes) -> None:
+        """Queue a statement without parameters or rows (BEGIN, COMMIT, ROLLBACK)."""
+        self._pg.send_query_params(sql, None)
+        self._queued.append(_Sent(None, None, None, None))
 
     @property
     def unchecked_fences(self) -> bool:
-        """Fences sent since the last fetch: their results need a sync before COMMIT."""
-        return self._checked < len(self._fences)
+        """Fences sent since the last read: their results need a round trip before COMMIT."""
+        return self._unchecked
 
-    def check_fences(self) -> None:
-        """Check the fences whose results are in (all sent before the last fetch or sync).
+    def exchange(self, *, sync: bool = False) -> None:
+        """Send what is queued and read every result back (one round trip).
 
-        A fetch receives the results of everything queued before it, in order, so a fence
-        sent before a read is checked right after that read: a runner that lost its lease
-        stops there, and no sync is spent on it before COMMIT.
+        Results come back in order, so a fence sent before a read is checked right after that
+        read: a runner that lost its lease stops there, and no round trip is spent on it
+        before COMMIT.
         """
-        for cursor, lost in self._fences[self._checked :]:
-            if cursor.rowcount != 1:
-                raise lost()
-        self._checked = len(self._fences)
+        pg = self._pg
+        if sync:
+            pg.pipeline_sync()
+            self._queued.append(None)
+        else:
+            pg.send_flush_request()
+        self._flush()
+        failed: Exception | None = None
+        while self._queued:
+            sent = self._queued.popleft()
+            res = self._result(end=sent is not None)
+            if failed is None:
+                failed = self._take(sent, res)
+        self._unchecked = False
+        if failed is not None:
+            raise failed
+
+    def _take(self, sent: _Sent | None, res: Any) -> Exception | None:
+        """Use one result; the error it carries (the first one of a read is raised)."""
+        status = res.status
+        if sent is None:  # a sync
+            return None
+        if status != _OK and status != _TUPLES:
+            if status == pq.ExecStatus.FATAL_ERROR:
+                return errors.error_from_result(res, encoding=self._adapt.encoding)
+            return errors.PipelineAborted("pipeline aborted")
+        if sent.prepare is not None:
+            self._owner.prepared(sent.prepare)
+        elif sent.lost is not None and res.command_tuples != 1:
+            return sent.lost()
+        elif sent.rows is not None and res.ntuples:
+            sent.rows.extend(self._load(sent.statement, res))
+        return None
+
+    def _load(self, statement: Statement | None, res: Any) -> list[Any]:
+        assert statement is not None
+        if statement.row is None or statement.row[0] != res.nfields:
+            names = [res.fname(i).decode() for i in range(res.nfields)]
+            statement.row = (res.nfields, namedtuple("Row", names, rename=True))
+        adapt = self._adapt
+        adapt.set_pgresult(res)
+        return adapt.load_rows(0, res.ntuples, statement.row[1]._make)
+
+    def _flush(self) -> None:
+        pg = self._pg
+        while pg.flush():  # the socket is full: read meanwhile, the server may be writing to us
+            readable, _, _ = select.select([pg.socket], [pg.socket], [])
+            if readable:
+                pg.consume_input()
+
+    def _result(self, *, end: bool) -> Any:
+        """The next result; ``end``: it is a statement's, whose end marker is read too."""
+        res = self._next()
+        if end and res.status != _SYNC and self._next() is not None:
+            raise psycopg.InternalError("a pipelined statement returned more than one result")
+        return res
+
+    def _next(self) -> Any:
+        pg = self._pg
+        while pg.is_busy():
+            select.select([pg.socket], [], [])
+            pg.consume_input()
+        return pg.get_result()
+
+    def abandon(self) -> None:
+        """After a failure: read what is still due, end pipeline mode, roll back."""
+        pg = self._pg
+        if not self._queued or self._queued[-1] is not None:
+            pg.pipeline_sync()
+            self._queued.append(None)
+        self._flush()
+        while self._queued:
+            self._result(end=self._queued.popleft() is not None)
+        pg.exit_pipeline_mode()
+        if pg.transaction_status != pq.TransactionStatus.IDLE:
+            pg.send_query_params(b"ROLLBACK", None)
+            self._flush()
+            while self._next() is not None:
+                pass
 
 
 def _column_defaults(table: Any, given: dict[str, Any]) -> dict[str, Any]:
@@ -111,29 +272,40 @@ def _column_defaults(table: Any, given: dict[str, Any]) -> dict[str, Any]:
 
 
 class PgPipeline:
-    """One pooled connection kept for the hot path; statements compiled once per object."""
+    """One pooled connection kept for the hot path; statements compiled once per object and
+    prepared once per connection."""
 
     def __init__(self, engine: Engine, idle_ping_seconds: Callable[[], float]) -> None:
         self._engine = engine
         self._idle_ping_seconds = idle_ping_seconds
         self._fairy: Any = None
+        self._adapt: Transformer | None = None
         self._last_used = 0.0
-        self._compiled: dict[tuple[int, tuple[str, ...]], tuple[Any, str, dict[str, Any]]] = {}
-        self._multi_row: dict[tuple[str, tuple[str, ...], int], str] = {}
+        self._compiled: dict[tuple[int, tuple[str, ...]], tuple[Any, Statement]] = {}
+        self._multi_row: dict[tuple[str, tuple[str, ...], int], Statement] = {}
+        self._prepared: dict[Statement, bytes] = {}  # on the current connection
+        self._preparing: dict[Statement, bytes] = {}  # sent, not confirmed yet
+        self._confirmed: set[bytes] = set()
 
-    def multi_row_insert(self, table: Any, columns: tuple[str, ...], count: int) -> str:
-        """``INSERT INTO table (columns) VALUES (…), …`` for ``count`` rows; its parameters
-        are named ``<column>_<row>``."""
+    def _statement(self, sql: str, defaults: dict[str, Any]) -> Statement:
+        return Statement(sql, defaults, self._adapt.encoding if self._adapt else "utf-8")
+
+    def multi_row_insert(self, table: Any, columns: tuple[str, ...], count: int) -> Statement:
+        """``INSERT INTO table (columns) VALUES (…), …`` for ``count`` rows; its values go row
+        by row, column by column."""
         key = (table.name, columns, count)
-        sql = self._multi_row.get(key)
-        if sql is None:
+        statement = self._multi_row.get(key)
+        if statement is None:
             rows = [{c: bindparam(f"{c}_{n}") for c in columns} for n in range(count)]
             sql = insert(table).values(rows).compile(dialect=self._engine.dialect).string
-            self._multi_row[key] = sql
-        return sql
+            statement = self._statement(sql, {})
+            if statement.names != tuple(f"{c}_{n}" for n in range(count) for c in columns):
+                raise ValueError(f"unexpected parameter order in {sql}")
+            self._multi_row[key] = statement
+        return statement
 
-    def compiled(self, stmt: Any, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        """SQL text and default parameters of ``stmt`` (an INSERT names the columns given)."""
+    def statement(self, stmt: Any, params: dict[str, Any]) -> Statement:
+        """``stmt`` compiled (an INSERT names the columns given), with its default values."""
         key = (id(stmt), tuple(params))
         hit = self._compiled.get(key)
         if hit is None or hit[0] is not stmt:
@@ -142,22 +314,48 @@ class PgPipeline:
                 defaults = _column_defaults(stmt.table, params)
                 columns = [*params, *defaults]
             compiled = stmt.compile(dialect=self._engine.dialect, column_keys=columns)
-            hit = (stmt, compiled.string, {**compiled.params, **defaults})  # holding stmt keeps its id
-            self._compiled[key] = hit
-        return hit[1], hit[2]
+            hit = (stmt, self._statement(compiled.string, {**compiled.params, **defaults}))
+            self._compiled[key] = hit  # holding stmt keeps its id
+        return hit[1]
+
+    def name(self, statement: Statement) -> tuple[bytes | None, bool]:
+        """The statement's prepared name on this connection and whether it is to be prepared
+        now; None when too many are prepared already."""
+        name = self._prepared.get(statement) or self._preparing.get(statement)
+        if name is not None:
+            return name, False
+        if len(self._prepared) + len(self._preparing) >= MAX_PREPARED:
+            return None, False
+        name = f"rpa_hot_{next(_names)}".encode()
+        self._preparing[statement] = name
+        return name, True
+
+    def prepared(self, name: bytes) -> None:
+        """The server confirmed a PREPARE."""
+        self._confirmed.add(name)
+
+    def _settle(self) -> None:
+        """Keep the statements whose PREPARE the server confirmed; forget the others (a failed
+        transaction may have skipped them: they are prepared again, under new names)."""
+        for statement, name in self._preparing.items():
+            if name in self._confirmed:
+                self._prepared[statement] = name
+        self._preparing.clear()
+        self._confirmed.clear()
 
     def _connection(self) -> psycopg.Connection[Any]:
         if self._fairy is not None and time.monotonic() - self._last_used >= self._idle_ping_seconds():
             try:  # idle for a while: a restarted server or a firewall may have dropped it
-                self._fairy.dbapi_connection.execute("SELECT 1")
-                self._fairy.dbapi_connection.rollback()
+                self._fairy.dbapi_connection.execute("SELECT 1", prepare=False)
             except psycopg.Error:
                 self._drop()
         if self._fairy is None:
             self._fairy = self._engine.raw_connection()
-            # BEGIN is sent by ``transaction`` as one more pipelined statement: psycopg's own
-            # implicit BEGIN in pipeline mode is followed by a sync, a round trip of its own
-            self._fairy.dbapi_connection.autocommit = True
+            conn = self._fairy.dbapi_connection
+            # BEGIN and COMMIT are sent by ``transaction`` as pipelined statements
+            conn.autocommit = True
+            self._adapt = Transformer(conn)
+            self._prepared.clear()
         return self._fairy.dbapi_connection
 
     def _drop(self) -> None:
@@ -169,29 +367,37 @@ class PgPipeline:
     @contextmanager
     def transaction(self) -> Iterator[PipelineTx]:
         try:
-            conn = self._connection()
+            pgconn = self._connection().pgconn
+            assert self._adapt is not None
+            pgconn.enter_pipeline_mode()
         except Exception as exc:
+            self._drop()
             raise StoreUnavailable(f"store write failed: {exc}") from exc
+        tx = PipelineTx(self, pgconn, self._adapt)
         try:
-            with conn.pipeline() as pipeline:
-                conn.execute(b"BEGIN", prepare=False)
-                tx = PipelineTx(self, conn)
-                yield tx
-                if tx.unchecked_fences:  # they are checked before COMMIT is sent
-                    pipeline.sync()
-                    tx.check_fences()
-                conn.execute(b"COMMIT", prepare=False)
-                pipeline.sync()
+            tx.command(b"BEGIN")
+            yield tx
+            if tx.unchecked_fences:  # they are checked before COMMIT is sent
+                tx.exchange()
+            tx.command(b"COMMIT")
+            tx.exchange(sync=True)
+            pgconn.exit_pipeline_mode()
         except psycopg.OperationalError as exc:
             self._drop()
             raise StoreUnavailable(f"store write failed: {exc}") from exc
-        except BaseException:
+        except BaseException as exc:
+            if pgconn.status != pq.ConnStatus.OK:  # e.g. the server ended the session
+                self._drop()
+                if isinstance(exc, psycopg.Error):
+                    raise StoreUnavailable(f"store write failed: {exc}") from exc
+                raise
             try:
-                conn.rollback()
+                tx.abandon()
             except psycopg.Error:
                 self._drop()
             raise
         finally:
+            self._settle()
             self._last_used = time.monotonic()
 
     def close(self) -> None:

@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from sqlalchemy import text
 
 import orchestrator.store.sql as sql_store
 from orchestrator.errors import StoreUnavailable
 from orchestrator.models import AuditEvent
-
-
-@pytest.fixture
-def pg_store(pg_url: str) -> Iterator[sql_store.SQLRunStore]:
-    store = sql_store.open_store(pg_url)
-    yield store
-    store.close()
 
 
 def _terminate(store: sql_store.SQLRunStore, pid: int) -> None:
@@ -135,22 +126,22 @@ def test_a_failed_fence_stops_the_transaction_at_the_next_read(pg_store) -> None
     assert pg_store.verify_audit().ok
 
 
-def test_a_hot_transaction_costs_one_sync_not_one_more_for_begin(pg_store, monkeypatch) -> None:
-    # psycopg follows its own implicit BEGIN in pipeline mode with a sync (a round trip); the
-    # hot path sends BEGIN itself, pipelined, so a write-only transaction syncs once: at COMMIT
-    from psycopg._pipeline_base import BasePipeline
+def test_a_hot_transaction_costs_one_round_trip_not_one_more_for_begin(pg_store, monkeypatch) -> None:
+    # BEGIN is pipelined like every other statement, so a write-only transaction goes to the
+    # server and back once: at COMMIT
+    from orchestrator.store.pg_pipeline import PipelineTx
 
-    syncs: list[int] = []
-    sync_gen = BasePipeline._sync_gen
+    exchanges: list[bool] = []
+    exchange = PipelineTx.exchange
 
-    def counting(self: BasePipeline) -> object:
-        syncs.append(1)
-        return (yield from sync_gen(self))
+    def counting(self: PipelineTx, *, sync: bool = False) -> None:
+        exchanges.append(sync)
+        exchange(self, sync=sync)
 
     _hot_write(pg_store, 1)
-    monkeypatch.setattr(BasePipeline, "_sync_gen", counting)
+    monkeypatch.setattr(PipelineTx, "exchange", counting)
     _hot_write(pg_store, 2)
-    assert len(syncs) == 1
+    assert exchanges == [True]
     assert [e.payload["n"] for e in pg_store.audit_events(kind="probe")] == [1, 2]
 
 
