@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from skills import BusinessError, SkillContext, skill
 from skills.see.ocr_engine import OcrEngine, load_image
+from skills.see.voucher_confirm import confirm_text_fields
 from skills.see.voucher_reader import DEFAULT_MIN_CONFIDENCE, VoucherReading, read_fields
 from skills.see.voucher_reread import reread_flagged, washed
 
@@ -22,6 +23,7 @@ FlagCode = Literal[
     "cut_off",
     "separate_pieces",
     "grid",
+    "second_read",
 ]
 
 if TYPE_CHECKING:
@@ -53,6 +55,12 @@ class VoucherParams(BaseModel):
     remove_red_stamps: bool = Field(
         True, description="Wash out red seal ink before reading, so stamps over text do not hide it."
     )
+    second_read: bool = Field(
+        True,
+        description="Read every text field (names, banks, purpose) a second time, from its label to "
+        "the value's end, and flag it when the two readings differ (double keying; about a tenth more "
+        "time).",
+    )
     fail_if_flagged: bool = Field(
         False, description="Raise a business error (code voucher_unreadable) when any field is flagged."
     )
@@ -72,7 +80,8 @@ class VoucherField(BaseModel):
         description="Why the field is flagged, for workflows: form_not_recognised, label_missing, "
         "label_ambiguous, value_missing, low_confidence, shape (read clearly but misshapen, e.g. a "
         "5-digit account), cut_off (touches the image border), separate_pieces (more text along the "
-        "row), grid (the figure's digits do not fill the grid from the ￥ to 分).",
+        "row), grid (the figure's digits do not fill the grid from the ￥ to 分), second_read (a second "
+        "reading of a text field from its label on differs from the first).",
     )
     raw: str = Field("", description="The text as OCR read it, before normalisation.")
 
@@ -165,6 +174,8 @@ def voucher(ctx: SkillContext, params: VoucherParams) -> VoucherResult:
         min_confidence=params.min_confidence,
         figure_min_confidence=params.figure_min_confidence,
     )
+    if params.second_read:
+        reading = confirm_text_fields(reading, image, engine, min_confidence=params.min_confidence)
     result = to_result(reading)
     if params.fail_if_flagged and result.flagged:
         reasons = "; ".join(f"{name}: {result.fields[name].reason}" for name in result.flagged)

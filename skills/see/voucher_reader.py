@@ -35,6 +35,7 @@ FLAG_CODES = (
     "cut_off",  # the value touches the image border
     "separate_pieces",  # more text further along the row (a seal, a note): cannot tell what belongs
     "grid",  # the figure's digits do not fill the grid from the ￥ to 分
+    "second_read",  # a text field read again from its label on says otherwise (voucher_confirm)
 )
 
 
