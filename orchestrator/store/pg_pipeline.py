@@ -16,9 +16,10 @@ psycopg's libpq layer (``psycopg.pq``), not its cursors: a cursor's per-statemen
 conversion, a new adapter context, prepared-statement bookkeeping, one send per statement)
 cost more client CPU than the engine running the item (docs/benchmarks.md). Each statement is
 prepared once per connection with its parameter types left to the server (the casts and the
-columns give them) and its values sent as text, dumped by psycopg's own text dumpers; rows
-are loaded by psycopg's loaders. Everything queued goes out in one write at the next read or
-sync.
+columns give them), and described once: its values go as text, dumped by psycopg's own text
+dumpers, except aware datetimes for the parameters the server typed timestamptz, which go in
+binary (the text form costs ten times more to write here and to parse there); rows are loaded
+by psycopg's loaders. Everything queued goes out in one write at the next read or sync.
 """
 
 from __future__ import annotations
@@ -30,10 +31,11 @@ import time
 from collections import deque, namedtuple
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
+from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 import psycopg
-from psycopg import errors, pq
+from psycopg import errors, postgres, pq
 from psycopg.adapt import PyFormat, Transformer
 from sqlalchemy import Engine, bindparam, insert
 
@@ -46,6 +48,7 @@ MAX_ROWS_PER_INSERT = 16
 #: statements kept prepared on the hot-path connection; any further one is sent unprepared
 MAX_PREPARED = 200
 
+TIMESTAMPTZ_OID = postgres.types["timestamptz"].oid
 _OK = pq.ExecStatus.COMMAND_OK
 _TUPLES = pq.ExecStatus.TUPLES_OK
 _SYNC = pq.ExecStatus.PIPELINE_SYNC
@@ -57,7 +60,7 @@ _names = itertools.count()
 class Statement:
     """One compiled statement: SQL with ``$n`` placeholders, and the parameter of each."""
 
-    __slots__ = ("defaults", "names", "row", "sql")
+    __slots__ = ("defaults", "names", "row", "sql", "stamps")
 
     def __init__(self, sql: str, defaults: dict[str, Any], encoding: str) -> None:
         names: list[str] = []
@@ -73,6 +76,9 @@ class Statement:
         self.names = tuple(names)
         self.defaults = defaults
         self.row: tuple[int, Any] | None = None  # (columns, namedtuple class) of its rows
+        # the parameters the server typed timestamptz (known once it described the statement):
+        # an aware datetime goes there in binary, ten times cheaper to dump than its text
+        self.stamps: tuple[int, ...] = ()
 
     def values(self, params: dict[str, Any]) -> list[Any]:
         defaults = self.defaults
@@ -83,7 +89,7 @@ class _Sent(NamedTuple):
     """A queued request whose result is still to be read."""
 
     statement: Statement | None  # None: BEGIN, COMMIT, ROLLBACK
-    prepare: bytes | None  # the name of a PREPARE (its result confirms the name)
+    prepare: bytes | None  # the name of a PREPARE (its result confirms the name) or of a DESCRIBE
     lost: Callable[[], Exception] | None  # a fence: raised unless exactly one row changed
     rows: list[Any] | None  # filled with the rows when they are wanted
 
@@ -149,17 +155,41 @@ class PipelineTx(AfterCommit):
         lost: Callable[[], Exception] | None,
         rows: list[Any] | None,
     ) -> None:
+        stamps: list[tuple[int, datetime]] = []
+        for i in statement.stamps:
+            value = values[i]
+            if type(value) is datetime and value.tzinfo is not None:
+                stamps.append((i, value))
+                values[i] = None
         dumper, text = self._dumper, PyFormat.TEXT
-        dumped = [None if v is None else dumper(v, text).dump(v) for v in values]
+        dumped = [
+            None if v is None else self._list(v) if type(v) is list else dumper(v, text).dump(v)
+            for v in values
+        ]
+        formats = None
+        if stamps:
+            formats = [0] * len(values)
+            stamp = self._owner.stamp
+            for i, value in stamps:
+                dumped[i], formats[i] = stamp(value), 1
         name, new = self._owner.name(statement)
+        pg = self._pg
         if name is None:
-            self._pg.send_query_params(statement.sql, dumped)
+            pg.send_query_params(statement.sql, dumped, param_formats=formats)
         else:
             if new:
-                self._pg.send_prepare(name, statement.sql)
+                pg.send_prepare(name, statement.sql)
+                pg.send_describe_prepared(name)
                 self._queued.append(_Sent(None, name, None, None))
-            self._pg.send_query_prepared(name, dumped)
+                self._queued.append(_Sent(statement, name, None, None))
+            pg.send_query_prepared(name, dumped, param_formats=formats)
         self._queued.append(_Sent(statement, None, lost, rows))
+
+    def _list(self, value: list[Any]) -> Any:
+        literal = _array(value)
+        if literal is None:
+            return self._dumper(value, PyFormat.TEXT).dump(value)
+        return literal.encode(self._adapt.encoding)
 
     def command(self, sql: bytes) -> None:
         """Queue a statement without parameters or rows (BEGIN, COMMIT, ROLLBACK)."""
@@ -205,7 +235,12 @@ class PipelineTx(AfterCommit):
                 return errors.error_from_result(res, encoding=self._adapt.encoding)
             return errors.PipelineAborted("pipeline aborted")
         if sent.prepare is not None:
-            self._owner.prepared(sent.prepare)
+            if sent.statement is None:
+                self._owner.prepared(sent.prepare)
+            else:  # its description: the types the server gave its parameters
+                sent.statement.stamps = tuple(
+                    i for i in range(res.nparams) if res.param_type(i) == self._owner.stamp_oid
+                )
         elif sent.lost is not None and res.command_tuples != 1:
             return sent.lost()
         elif sent.rows is not None and res.ntuples:
@@ -259,6 +294,22 @@ class PipelineTx(AfterCommit):
                 pass
 
 
+def _array(values: list[Any]) -> str | None:
+    """A flat list of strings or integers as a PostgreSQL array literal, else None (psycopg's
+    list dumper looks into the list to choose its element dumper, several times the cost)."""
+    parts = []
+    for value in values:
+        if value is None:
+            parts.append("NULL")
+        elif type(value) is str:
+            parts.append('"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"')
+        elif type(value) is int:
+            parts.append(str(value))
+        else:
+            return None
+    return "{" + ",".join(parts) + "}"
+
+
 def _column_defaults(table: Any, given: dict[str, Any]) -> dict[str, Any]:
     """The client-side defaults SQLAlchemy would fill in for the columns an INSERT leaves out."""
     defaults: dict[str, Any] = {}
@@ -286,6 +337,8 @@ class PgPipeline:
         self._prepared: dict[Statement, bytes] = {}  # on the current connection
         self._preparing: dict[Statement, bytes] = {}  # sent, not confirmed yet
         self._confirmed: set[bytes] = set()
+        self.stamp: Callable[[datetime], Any] = lambda _: None  # the binary timestamptz dumper
+        self.stamp_oid = -1  # timestamptz, once a connection gave its dumper
 
     def _statement(self, sql: str, defaults: dict[str, Any]) -> Statement:
         return Statement(sql, defaults, self._adapt.encoding if self._adapt else "utf-8")
@@ -356,6 +409,9 @@ class PgPipeline:
             conn.autocommit = True
             self._adapt = Transformer(conn)
             self._prepared.clear()
+            stamp = self._adapt.get_dumper(datetime.now(UTC), PyFormat.BINARY)
+            if stamp.oid == TIMESTAMPTZ_OID:
+                self.stamp, self.stamp_oid = stamp.dump, stamp.oid
         return self._fairy.dbapi_connection
 
     def _drop(self) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import psycopg
 import pytest
@@ -33,17 +33,35 @@ ECHO = text(
 
 def test_values_go_and_come_back_as_psycopg_would_send_them(pg_store) -> None:
     values = {
-        "at": datetime(2026, 11, 27, 18, 30, 1, 123456, tzinfo=UTC),
+        "at": datetime(2026, 11, 27, 18, 30, 1, 123456, tzinfo=timezone(timedelta(hours=8))),
         "n": 2**40,
         "flag": True,
-        "names": ["bot:a", 'res:"quoted", {braced}', "ünïcode"],
+        "names": ["bot:a", 'res:"quoted", {braced}', "back\\slash", "ünïcode", None, ""],
         "numbers": [1, -2, 30000],
         "word": "汇款 ' \\ %s %(x)s",
         "nothing": None,
     }
+    # the first run prepares the statement (and learns which parameters are timestamptz:
+    # datetimes go there in binary from then on), the next ones use it
+    for _ in range(3):
+        with pg_store.hot_tx() as tx:
+            (row,) = tx.rows(ECHO, values)
+        assert row._asdict() == values
     with pg_store.hot_tx() as tx:
-        (row,) = tx.rows(ECHO, values)
-    assert row._asdict() == values
+        (row,) = tx.rows(ECHO, {**values, "names": [], "numbers": [], "at": None})
+    assert (row.names, row.numbers, row.at) == ([], [], None)
+
+
+def test_a_datetime_in_a_multi_row_insert_is_stored_as_given(pg_store) -> None:
+    # only the first row of a multi-row VALUES carries SQLAlchemy's casts: the server types
+    # the others' parameters from the columns, and says so when it describes the statement
+    moments = [datetime(2026, 11, 27, 8, n, tzinfo=timezone(timedelta(hours=n))) for n in range(3)]
+    for n, at in enumerate(moments):
+        with pg_store.hot_tx() as tx:
+            for m in range(n + 1):
+                tx.append(AuditEvent(kind="probe", actor="test", payload={"n": m}, at=at))
+    stored = sorted(e.at for e in pg_store.audit_events(kind="probe"))
+    assert stored == sorted(at for n, at in enumerate(moments) for _ in range(n + 1))
 
 
 def test_a_statement_prepared_in_a_failed_transaction_is_prepared_again(pg_store) -> None:
