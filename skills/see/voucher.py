@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from skills import BusinessError, SkillContext, skill
 from skills.see.ocr_engine import OcrEngine, load_image
+from skills.see.voucher_banks import check_bank_names
 from skills.see.voucher_confirm import confirm_text_fields
 from skills.see.voucher_reader import DEFAULT_MIN_CONFIDENCE, VoucherReading, read_fields
 from skills.see.voucher_reread import reread_flagged, washed
@@ -24,6 +25,7 @@ FlagCode = Literal[
     "separate_pieces",
     "grid",
     "second_read",
+    "bank_mismatch",
 ]
 
 if TYPE_CHECKING:
@@ -81,7 +83,8 @@ class VoucherField(BaseModel):
         "label_ambiguous, value_missing, low_confidence, shape (read clearly but misshapen, e.g. a "
         "5-digit account), cut_off (touches the image border), separate_pieces (more text along the "
         "row), grid (the figure's digits do not fill the grid from the ￥ to 分), second_read (a second "
-        "reading of a text field from its label on differs from the first).",
+        "reading of a text field from its label on differs from the first), bank_mismatch (the bank name "
+        "does not name the bank of the CNAPS code beside it).",
     )
     raw: str = Field("", description="The text as OCR read it, before normalisation.")
 
@@ -176,6 +179,7 @@ def voucher(ctx: SkillContext, params: VoucherParams) -> VoucherResult:
     )
     if params.second_read:
         reading = confirm_text_fields(reading, image, engine, min_confidence=params.min_confidence)
+    reading = check_bank_names(reading)
     result = to_result(reading)
     if params.fail_if_flagged and result.flagged:
         reasons = "; ".join(f"{name}: {result.fields[name].reason}" for name in result.flagged)

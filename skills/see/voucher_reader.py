@@ -36,6 +36,7 @@ FLAG_CODES = (
     "separate_pieces",  # more text further along the row (a seal, a note): cannot tell what belongs
     "grid",  # the figure's digits do not fill the grid from the ￥ to 分
     "second_read",  # a text field read again from its label on says otherwise (voucher_confirm)
+    "bank_mismatch",  # the bank name does not name the bank of the code beside it (voucher_banks)
 )
 
 

@@ -254,6 +254,16 @@ _CATEGORY_FAMILIES = {
 }
 
 
+def cnaps_bank_name(code: str) -> str | None:
+    """The bank a valid 12-digit CNAPS code belongs to (中国工商银行 for 102…), from its
+    category; ``None`` when the code is invalid or its category is not in the table."""
+    compact = _compact(code)
+    if not check_cnaps_code(compact).valid:
+        return None
+    category = _bank_categories().get(compact[:3])
+    return None if category is None else category.name
+
+
 def check_cnaps_code(value: str) -> IdentifierCheck:
     """A 12-digit CNAPS bank code: 3-digit bank category, 4-digit city, 4-digit branch, check digit.
 

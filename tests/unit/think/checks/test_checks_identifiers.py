@@ -17,6 +17,7 @@ from skills.think.checks.identifiers import (
     check_resident_id,
     check_uetr,
     check_uscc,
+    cnaps_bank_name,
 )
 
 
@@ -153,3 +154,18 @@ def test_dispatch_by_kind() -> None:
     assert check_identifier("cnaps", "102100099996").kind is IdentifierKind.cnaps
     with pytest.raises(ValueError, match="unknown identifier kind"):
         check_identifier("swift", "X")
+
+
+@pytest.mark.parametrize(
+    ("code", "bank"),
+    [
+        ("102100000021", "中国工商银行"),
+        ("306581000003", "广发银行股份有限公司"),
+        (" 1021 0000 0021 ", "中国工商银行"),
+        ("102100000022", None),  # check digit wrong
+        ("999100000020", None),  # valid, category not in the table
+        ("10210000002", None),  # 11 digits
+    ],
+)
+def test_cnaps_bank_name_is_the_bank_of_a_valid_codes_category(code: str, bank: str | None) -> None:
+    assert cnaps_bank_name(code) == bank
