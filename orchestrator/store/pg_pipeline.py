@@ -85,6 +85,18 @@ class Statement:
         return [params[n] if n in params else defaults[n] for n in self.names]
 
 
+_READABLE = select.POLLIN | select.POLLERR | select.POLLHUP
+
+
+def _wait(fd: int, *, writing: bool) -> bool:
+    """Block until ``fd`` can be read (or, ``writing``, written); True when it can be read (or
+    failed: reading then raises the error). ``poll``, not ``select``: ``select`` refuses
+    descriptors above 1023, which a long-running worker with a raised file limit may hold."""
+    poller = select.poll()
+    poller.register(fd, select.POLLIN | (select.POLLOUT if writing else 0))
+    return any(events & _READABLE for _, events in poller.poll())
+
+
 class _Sent(NamedTuple):
     """A queued request whose result is still to be read."""
 
@@ -259,8 +271,7 @@ class PipelineTx(AfterCommit):
     def _flush(self) -> None:
         pg = self._pg
         while pg.flush():  # the socket is full: read meanwhile, the server may be writing to us
-            readable, _, _ = select.select([pg.socket], [pg.socket], [])
-            if readable:
+            if _wait(pg.socket, writing=True):
                 pg.consume_input()
 
     def _result(self, *, end: bool) -> Any:
@@ -273,7 +284,7 @@ class PipelineTx(AfterCommit):
     def _next(self) -> Any:
         pg = self._pg
         while pg.is_busy():
-            select.select([pg.socket], [], [])
+            _wait(pg.socket, writing=False)
             pg.consume_input()
         return pg.get_result()
 

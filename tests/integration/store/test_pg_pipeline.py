@@ -143,3 +143,25 @@ def test_a_hot_connection_given_back_to_the_pool_and_taken_again_prepares_anew(p
         assert _probes(store) == [1, 2]
     finally:
         store.close()
+
+
+def test_the_hot_path_works_on_a_socket_above_select_s_limit(pg_url: str) -> None:
+    # select() refuses descriptors above 1023; a worker with a raised file limit may hold them
+    import os
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if min(soft, hard) < 1200:
+        pytest.skip(f"the open-file limit ({soft}) is too low to hold a descriptor above 1023")
+    null = os.open(os.devnull, os.O_RDONLY)
+    taken = [os.dup(null) for _ in range(1100)]
+    store = sql_store.open_store(pg_url)
+    try:
+        _probe(store, 1)
+        assert store._pipeline._connection().pgconn.socket > 1023  # white-box: private
+        _probe(store, 2)
+        assert _probes(store) == [1, 2]
+    finally:
+        store.close()
+        for fd in [*taken, null]:
+            os.close(fd)
