@@ -9,7 +9,6 @@ that ``verify_chain`` reports with its position.
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import uuid
@@ -42,7 +41,7 @@ def content_hash(
     """SHA-256 over the canonical form of an event's content and its predecessor's hash."""
     # every value is already a plain str, int or None, so this is jsoncodec.dumps's exact text
     # without its type-tagging walk (the hash of every stored event depends on that text)
-    canonical = json.dumps(
+    canonical = jsoncodec.canonical_json(
         {
             "chain": chain,
             "seq": seq,
@@ -53,10 +52,7 @@ def content_hash(
             "actor": actor,
             "payload": payload_json,
             "prev": prev_hash,
-        },
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
+        }
     )
     return jsoncodec.sha256_text(canonical)
 

@@ -92,9 +92,18 @@ def to_jsonable(value: Any) -> Any:
     return str(value)
 
 
+# json.dumps with any option builds a new encoder per call; this one is built once
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def canonical_json(value: Any) -> str:
+    """Compact, key-sorted JSON of plain values (str, int, float, bool, None, lists, dicts)."""
+    return _CANONICAL.encode(value)
+
+
 def dumps(value: Any) -> str:
     """Compact, key-sorted, type-tagged JSON."""
-    return json.dumps(to_tagged(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _CANONICAL.encode(to_tagged(value))
 
 
 def loads(text: str | None) -> Any:

@@ -228,3 +228,22 @@ def test_a_forged_or_foreign_head_file_is_refused(tmp_path: Path, run_rpa) -> No
     key_file = tmp_path / "audit.key"
     key_file.write_text(KEY.decode() + "\n", encoding="utf-8")
     assert audit_key(SimpleNamespace(audit_key_file=key_file), {}) == KEY
+
+
+def test_the_hash_of_an_event_is_pinned_so_chains_stored_earlier_still_verify() -> None:
+    # the canonical text (compact, key-sorted, non-ASCII kept) is part of every stored hash:
+    # a change to how it is written would make every chain on disk fail verification
+    from datetime import UTC, datetime
+
+    digest = content_hash(
+        chain="c1",
+        seq=3,
+        at=datetime(2026, 11, 27, 8, 0, 1, 5, tzinfo=UTC),
+        run_id="r1",
+        step_id=None,
+        kind="step.done",
+        actor="bot:收款",
+        payload_json='{"a":1}',
+        prev_hash="0" * 64,
+    )
+    assert digest == "fe117a72087ed5745a63139452c8d9d12b004b042c64854bfc86a6c61b2bd53a"
