@@ -14,10 +14,10 @@ when a confident second reading says otherwise the field is flagged (``second_re
 readings, and a person decides. The second look (``voucher_reread``) never lifts that flag: it
 re-reads the first pass's own boxes, which would only confirm the first read.
 
-Measured on seed 11's 200 noisy scans (docs/benchmarks/voucher_ocr.md): it flags the four
-misread names and purposes a detector box caused, and two correct values whose second reading
-misread a character (朱宇洋 read 朱字洋); one value read wrong the same way twice (工 read 全 in a
-bank name) is not caught.
+Measured on seed 11's 240 noisy scans (docs/benchmarks/voucher_ocr.md): it flags the four
+values a detector box made wrong (two bank names, a payee name, a purpose) and two right values
+whose second reading misread a character (朱宇洋 read 朱字洋, 工 read 汇); a value misread alike
+both times (工 read 全 in a bank name) is not caught here (``voucher_banks`` catches that one).
 """
 
 from __future__ import annotations
