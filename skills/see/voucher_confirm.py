@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 from skills.see.voucher_geometry import Token
 from skills.see.voucher_layouts import LAYOUTS
 from skills.see.voucher_reader import FieldReading, VoucherReading
-from skills.see.voucher_reread import UPSCALE, crop_around, upright_scan, washed
+from skills.see.voucher_reread import crop_around, upright_scan, upscaled_wash
 
 if TYPE_CHECKING:
     import numpy as np
@@ -90,8 +90,6 @@ def confirm_text_fields(
 
 def stretch_from_label(upright: np.ndarray, field: FieldReading) -> np.ndarray | None:
     """The value's row from the label's right edge to the value's end, seal washed out, upscaled."""
-    import cv2
-
     assert field.label is not None
     pieces: Sequence[Token] = field.pieces
     height = min(t.height for t in pieces)
@@ -104,7 +102,4 @@ def stretch_from_label(upright: np.ndarray, field: FieldReading) -> np.ndarray |
         max(t.y1 for t in pieces),
     )
     crop = crop_around(upright, [stretch])
-    if crop is None:
-        return None
-    gray = washed(crop)
-    return cv2.resize(gray, (gray.shape[1] * UPSCALE, gray.shape[0] * UPSCALE), interpolation=cv2.INTER_CUBIC)
+    return None if crop is None else upscaled_wash(crop)

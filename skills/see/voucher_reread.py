@@ -148,6 +148,14 @@ def stretched(gray: np.ndarray) -> np.ndarray:
     return np.clip((gray.astype(np.float32) - low) * 255.0 / (high - low), 0, 255).astype(np.uint8)
 
 
+def upscaled_wash(crop: np.ndarray) -> np.ndarray:
+    """The first pass's seal wash-out of an RGB crop, upscaled ``UPSCALE`` times (cubic)."""
+    import cv2
+
+    gray = washed(crop)
+    return cv2.resize(gray, (gray.shape[1] * UPSCALE, gray.shape[0] * UPSCALE), interpolation=cv2.INTER_CUBIC)
+
+
 def crop_variants(crop: np.ndarray, *, characters: bool = False) -> list[np.ndarray]:
     """Copies of an RGB crop prepared differently; each may read what another misses.
 
@@ -163,7 +171,7 @@ def crop_variants(crop: np.ndarray, *, characters: bool = False) -> list[np.ndar
     import cv2
 
     size = (crop.shape[1] * UPSCALE, crop.shape[0] * UPSCALE)
-    big_washed = cv2.resize(washed(crop), size, interpolation=cv2.INTER_CUBIC)
+    big_washed = upscaled_wash(crop)
     hard_washed = stretched(washed(crop, brighter_than=100, redder_by=35))
     big_hard = cv2.resize(hard_washed, size, interpolation=cv2.INTER_CUBIC)
     denoised = cv2.medianBlur(big_washed, 3)
