@@ -2,7 +2,7 @@
 
 ``RunExecutor.create_run`` stores the workflow's exact source and the typed inputs;
 ``RunExecutor.execute`` takes the run's lease, reloads its checkpoints and carries on from the
-first step that is not done (see ``elements.py`` for the per-step rules). A heartbeat task
+first step that is not done (see ``elements.py`` for the per-step rules). A heartbeat timer
 extends the lease while the run executes; a runner that loses the lease stops at once
 (``LeaseLostError``) without writing anything more.
 """
@@ -260,32 +260,24 @@ class RunExecutor:
                 also=_bind(on_finish, outcome),
             )
             return outcome
-        heartbeat = asyncio.create_task(self._heartbeat(fence))
         main = asyncio.current_task()
-        heartbeat.add_done_callback(lambda task: _cancel_on_loss(task, main))
+        assert main is not None
+        keeper = _LeaseKeeper(
+            max(self.config.lease.total_seconds() / 3, 0.05),
+            lambda: self.store.extend_lease(fence, self.clock.now() + self.config.lease),
+            main,
+        )
         try:
             return await self._execute(run, fence, workflow, prior_owner_alive, on_finish, fresh)
         except asyncio.CancelledError:
-            if (
-                heartbeat.done()
-                and not heartbeat.cancelled()
-                and isinstance(heartbeat.exception(), LeaseLostError)
-            ):
-                raise heartbeat.exception() from None  # type: ignore[misc]
+            if isinstance(keeper.error, LeaseLostError):
+                raise keeper.error from None
             # stopped from outside (shutdown): give the run up so another runner can resume it
             with contextlib.suppress(RpaError):
                 self.store.release_run(fence)
             raise
         finally:
-            heartbeat.cancel()
-            with contextlib.suppress(asyncio.CancelledError, LeaseLostError, RpaError):
-                await heartbeat
-
-    async def _heartbeat(self, fence: Fence) -> None:
-        interval = max(self.config.lease.total_seconds() / 3, 0.05)
-        while True:
-            await asyncio.sleep(interval)
-            self.store.extend_lease(fence, self.clock.now() + self.config.lease)
+            keeper.stop()
 
     def _emit(self, event: EngineEvent) -> None:
         if self.on_event is not None:
@@ -551,8 +543,33 @@ def _bind(hook: FinishHook | None, outcome: RunOutcome) -> Callable[[Any], None]
     return lambda tx: hook(tx, outcome)
 
 
-def _cancel_on_loss(task: asyncio.Task[Any], main: asyncio.Task[Any] | None) -> None:
-    if task.cancelled() or main is None:
-        return
-    if task.exception() is not None:
-        main.cancel()
+class _LeaseKeeper:
+    """Extends a run's lease every ``interval`` seconds while the run executes (a timer on the
+    event loop, not a task: a task per run cost two more turns of the loop per item).
+
+    When extending fails — the lease was lost, or the store is unreachable — it keeps the
+    error and cancels the run's task, which raises ``LeaseLostError`` or gives the run up.
+    """
+
+    def __init__(self, interval: float, extend: Callable[[], None], main: asyncio.Task[Any]) -> None:
+        self.error: BaseException | None = None
+        self._interval = interval
+        self._extend = extend
+        self._main = main
+        self._loop = asyncio.get_running_loop()
+        self._timer: asyncio.TimerHandle | None = self._loop.call_later(interval, self._beat)
+
+    def _beat(self) -> None:
+        self._timer = None
+        try:
+            self._extend()
+        except Exception as exc:
+            self.error = exc
+            self._main.cancel()
+            return
+        self._timer = self._loop.call_later(self._interval, self._beat)
+
+    def stop(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None

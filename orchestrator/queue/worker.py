@@ -83,7 +83,9 @@ class Worker:
         # heartbeat that finds them no longer in_progress must not take them for lost
         self.finishing: set[str] = set()
         self.stats = WorkerStats()
-        self.wakeup = asyncio.Event()
+        # the idle loop's wait (a bare future and a timer: no task per item)
+        self._waiter: asyncio.Future[None] | None = None
+        self._woken = False
         # claimed in the transaction that finished an item, not started yet
         self.prefetched: list[Claim] = []
         self.stopping = False
@@ -91,13 +93,15 @@ class Worker:
     async def run(self, stop: asyncio.Event) -> WorkerStats:
         self.queue.register_runner(self.owner, socket.gethostname(), os.getpid(), self.capacity)
         beat = asyncio.create_task(self._heartbeats(stop))
+        stopper = asyncio.create_task(self._wake_on(stop))
         try:
             await self._loop(stop)
         finally:
             self.stopping = True
-            beat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await beat
+            for task in (beat, stopper):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await self._drain()
             with contextlib.suppress(RpaError):
                 self.queue.runner_stopped(self.owner)
@@ -130,21 +134,41 @@ class Worker:
                 self.active[task] = claim
                 task.add_done_callback(self._done)
             if not claims:
-                self.wakeup.clear()
-                with contextlib.suppress(TimeoutError):
-                    stopper = asyncio.create_task(stop.wait())
-                    waker = asyncio.create_task(self.wakeup.wait())
-                    await asyncio.wait(
-                        {stopper, waker}, timeout=self.poll_interval, return_when=asyncio.FIRST_COMPLETED
-                    )
-                    stopper.cancel()
-                    waker.cancel()
+                await self._idle(self.poll_interval)
+
+    async def _idle(self, timeout: float) -> None:
+        """Wait until ``_wake`` (an item finished, claims were adopted, stop) or ``timeout``.
+
+        A wake before the wait is not lost: the loop looks at the queue again straight away.
+        """
+        if self._woken:
+            self._woken = False
+            return
+        loop = asyncio.get_running_loop()
+        waiter = self._waiter = loop.create_future()
+        timer = loop.call_later(timeout, _resolve, waiter)
+        try:
+            await waiter
+        finally:
+            timer.cancel()
+            self._waiter = None
+            self._woken = False
+
+    def _wake(self) -> None:
+        if self._waiter is not None:
+            _resolve(self._waiter)
+        else:
+            self._woken = True
+
+    async def _wake_on(self, stop: asyncio.Event) -> None:
+        await stop.wait()
+        self._wake()
 
     def _done(self, task: asyncio.Task[Any]) -> None:
         claim = self.active.pop(task, None)
         if claim is not None:
             self.finishing.discard(claim.item.id)
-        self.wakeup.set()
+        self._wake()
 
     def _reap(self) -> None:
         try:
@@ -355,7 +379,7 @@ class Worker:
 
     def _adopt(self, claims: list[Claim]) -> None:
         self.prefetched.extend(claims)
-        self.wakeup.set()
+        self._wake()
 
     def _record(self, claim: Claim, outcome: RunOutcome) -> RunOutcome | None:
         """Record an outcome on the item on its own (when no run transaction did it)."""
@@ -366,6 +390,11 @@ class Worker:
             logger.warning("item {}: could not record its outcome: {}", claim.item.id, exc)
             return None
         return outcome
+
+
+def _resolve(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 def _item_fields(claim: Claim, outcome: RunOutcome) -> dict[str, Any]:

@@ -273,6 +273,44 @@ def test_a_runner_that_lost_its_lease_cannot_checkpoint(harness) -> None:
     assert harness.store.get_steps(run.id) == []
 
 
+def test_a_run_whose_lease_is_taken_mid_step_stops_at_the_next_heartbeat(harness) -> None:
+    from orchestrator.engine import EngineConfig, RunExecutor
+
+    executor = RunExecutor(
+        harness.store,
+        harness.registry,
+        config=EngineConfig(lease=timedelta(seconds=0.3), work_dir=harness.tmp_path),
+        clock=harness.clock,
+    )
+    workflow = harness.workflow(
+        """
+        name: slow
+        steps:
+          - id: wait
+            uses: think.probe
+            with: {name: wait, sleep: 60}
+        """
+    )
+    run = executor.create_run(workflow, {})
+
+    async def run_and_steal() -> None:
+        loop = asyncio.get_running_loop()
+        loop.call_later(
+            0.05,
+            lambda: harness.store.acquire_run(
+                run.id, "thief", harness.clock.now() + timedelta(seconds=30), force=True
+            ),
+        )
+        # the heartbeat (every 0.1 s) finds the lease gone and stops the 60 s step
+        await asyncio.wait_for(executor.execute(run.id), timeout=20)
+
+    with pytest.raises(LeaseLostError):
+        asyncio.run(run_and_steal())
+    assert probes.CALLS["wait"] == 1
+    assert harness.store.get_steps(run.id) == []
+    assert harness.store.get_run(run.id).owner == "thief"
+
+
 def test_live_lease_blocks_a_second_runner(harness) -> None:
     executor = harness.executor()
     run = executor.create_run(harness.workflow(PIPELINE), {"amount": "1"})
