@@ -14,6 +14,7 @@ import socket
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
+from json.encoder import encode_basestring  # type: ignore[attr-defined]
 
 from orchestrator import jsoncodec
 from orchestrator.models import AuditEvent, AuditProblem
@@ -38,10 +39,38 @@ def content_hash(
     payload_json: str,
     prev_hash: str,
 ) -> str:
-    """SHA-256 over the canonical form of an event's content and its predecessor's hash."""
-    # every value is already a plain str, int or None, so this is jsoncodec.dumps's exact text
-    # without its type-tagging walk (the hash of every stored event depends on that text)
-    canonical = jsoncodec.canonical_json(
+    """SHA-256 over the canonical form of an event's content and its predecessor's hash.
+
+    The canonical form is ``jsoncodec.canonical_json`` of a dict of the fields under the keys
+    actor, at, chain, kind, payload, prev, run_id, seq, step_id (the hash of every stored event
+    depends on that exact text). Every value is a str, an int or None, so the text is written
+    here directly, each string by the same escaper ``json`` uses: ``canonical_text`` below is
+    the reference, and a test keeps the two the same.
+    """
+    enc = encode_basestring
+    canonical = (
+        f'{{"actor":{enc(actor)},"at":{enc(at.isoformat(timespec="microseconds"))},'
+        f'"chain":{enc(chain)},"kind":{enc(kind)},"payload":{enc(payload_json)},'
+        f'"prev":{enc(prev_hash)},"run_id":{"null" if run_id is None else enc(run_id)},'
+        f'"seq":{int(seq)},"step_id":{"null" if step_id is None else enc(step_id)}}}'
+    )
+    return jsoncodec.sha256_text(canonical)
+
+
+def canonical_text(
+    *,
+    chain: str,
+    seq: int,
+    at: datetime,
+    run_id: str | None,
+    step_id: str | None,
+    kind: str,
+    actor: str,
+    payload_json: str,
+    prev_hash: str,
+) -> str:
+    """The text ``content_hash`` hashes, built by the JSON encoder (the reference form)."""
+    return jsoncodec.canonical_json(
         {
             "chain": chain,
             "seq": seq,
@@ -54,7 +83,6 @@ def content_hash(
             "prev": prev_hash,
         }
     )
-    return jsoncodec.sha256_text(canonical)
 
 
 def verify_chain(events: Iterable[AuditEvent]) -> list[AuditProblem]:

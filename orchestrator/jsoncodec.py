@@ -23,8 +23,18 @@ from pydantic import BaseModel
 _TAGS = {"$decimal", "$datetime", "$date", "$time", "$bytes"}
 
 
+_PLAIN = frozenset({str, int, bool, float, type(None)})
+
+
 def to_tagged(value: Any) -> Any:
     """Plain JSON types, with exact types tagged."""
+    kind = type(value)
+    if kind in _PLAIN:  # the common cases first, by exact type (isinstance chains cost more)
+        return value
+    if kind is dict:
+        return {k if type(k) is str else str(k): to_tagged(v) for k, v in value.items()}
+    if kind is list:
+        return [to_tagged(v) for v in value]
     if value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, float):

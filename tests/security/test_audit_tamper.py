@@ -247,3 +247,41 @@ def test_the_hash_of_an_event_is_pinned_so_chains_stored_earlier_still_verify() 
         prev_hash="0" * 64,
     )
     assert digest == "fe117a72087ed5745a63139452c8d9d12b004b042c64854bfc86a6c61b2bd53a"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "plain",
+        "",
+        'quote " and back\\slash',
+        "tab\tnew\nline\r\x00\x1f\x7f",
+        "收款人 — café",
+        "\u2028\ud7ff😀",
+    ],
+)
+@pytest.mark.parametrize("optional", [None, "set"])
+def test_the_hashed_text_is_the_json_encoders_canonical_form(text: str, optional: str | None) -> None:
+    # content_hash writes the canonical text itself (it is on every item's hot path); it must
+    # stay exactly what the JSON encoder makes of the same fields
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from orchestrator import jsoncodec
+    from orchestrator.audit import canonical_text
+
+    for at in (
+        datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+        datetime(2026, 1, 2, tzinfo=timezone(timedelta(hours=8))),
+    ):
+        fields = {
+            "chain": f"host:1:{text}",
+            "seq": 12345678901,
+            "at": at,
+            "run_id": optional and text,
+            "step_id": optional,
+            "kind": text,
+            "actor": text,
+            "payload_json": jsoncodec.dumps({"v": text}),
+            "prev_hash": "f" * 64,
+        }
+        assert content_hash(**fields) == jsoncodec.sha256_text(canonical_text(**fields))
