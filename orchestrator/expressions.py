@@ -519,10 +519,27 @@ def references(expression: CompiledExpression) -> list[Reference]:
     return found
 
 
+# sandboxes not in use: building one (simpleeval's node table, its checks) cost more than most
+# evaluations; one is taken per evaluation, so nested and concurrent evaluations each get their own
+_IDLE_SANDBOXES: list[_Sandbox] = []
+
+
 def evaluate(expression: CompiledExpression, scope: Mapping[str, Any]) -> Any:
     """Evaluate a compiled expression against ``scope``; failures become ExpressionError."""
-    sandbox = _Sandbox(scope)
+    try:
+        sandbox = _IDLE_SANDBOXES.pop()
+    except IndexError:
+        sandbox = _Sandbox({})
+    sandbox.names = scope  # type: ignore[assignment]  # read with `in` and [] only
     sandbox.expr = expression.source
+    try:
+        return _evaluate_in(sandbox, expression)
+    finally:
+        sandbox.names = {}
+        _IDLE_SANDBOXES.append(sandbox)
+
+
+def _evaluate_in(sandbox: _Sandbox, expression: CompiledExpression) -> Any:
     try:
         return sandbox._eval(expression.tree)
     except ExpressionError:

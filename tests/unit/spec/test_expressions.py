@@ -69,3 +69,16 @@ def test_unterminated_expression_is_an_error() -> None:
 def test_references_lists_paths() -> None:
     found = references(compile_expression("steps.parse.currency + inputs['ref'] + str(len(steps.other))"))
     assert [r.parts for r in found] == [("steps", "parse", "currency"), ("inputs", "ref"), ("steps", "other")]
+
+
+def test_a_finished_evaluation_keeps_no_reference_to_its_scope() -> None:
+    # sandboxes are reused between evaluations: an idle one must not keep a run's data (its
+    # secrets view among it) alive, nor hand it to the next evaluation
+    from orchestrator import expressions
+
+    scope = {"inputs": {"x": 1}}
+    assert expressions.render("${{ inputs.x }}", scope) == 1
+    with pytest.raises(ExpressionError, match="unknown name 'inputs'"):
+        expressions.render("${{ inputs.x }}", {})
+    assert expressions._IDLE_SANDBOXES
+    assert all(not sandbox.names for sandbox in expressions._IDLE_SANDBOXES)
