@@ -151,6 +151,15 @@ class StoreUnavailable(StoreError):
     """The database cannot be reached."""
 
 
+class UniqueConflict(StoreError):
+    """A write met a row with the same unique key (``constraint`` names it); nothing of its
+    transaction was kept. Raised by the PostgreSQL hot path (``SQLRunStore.hot_tx``)."""
+
+    def __init__(self, constraint: str | None, message: str) -> None:
+        super().__init__(message)
+        self.constraint = constraint
+
+
 class LeaseLostError(RpaError):
     """This runner no longer holds the lease (on a run or a resource) it acted under."""
 

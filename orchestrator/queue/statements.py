@@ -54,6 +54,7 @@ class QueueStatements:
     finish_item: Any  # record a claimed item's outcome (fenced by its token)
     release_item: Any  # put a claimed item back, not as a crash (fenced by its token)
     insert_item: Any  # a new item unless (bot, reference) exists, RETURNING the row (or nothing)
+    insert_new_item: Any  # a new item, RETURNING the row; an existing (bot, reference) fails
     # PostgreSQL only: the best new item claimed with the slots a finished item hands over, in
     # one statement, when it is of that bot (see ``claim_with_handover``)
     claim_with_handover: TextClause | None = None
@@ -163,6 +164,7 @@ class QueueStatements:
             insert_item=insert(ITEMS)
             .on_conflict_do_nothing(index_elements=["bot", "reference"])
             .returning(*ITEMS.c),
+            insert_new_item=insert(ITEMS).returning(*ITEMS.c),
             release_item=update(ITEMS)
             .where(*fenced_item, ITEMS.c.status == IN_PROGRESS)
             .values(

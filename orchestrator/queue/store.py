@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, delete, func, insert, select, update
 
 from orchestrator import jsoncodec
-from orchestrator.errors import LeaseLostError
+from orchestrator.errors import LeaseLostError, UniqueConflict
 from orchestrator.models import AuditEvent, RunRecord
 from orchestrator.queue.models import (
     Claim,
@@ -68,6 +68,15 @@ def _lost(claim: Claim) -> LeaseLostError:
 
 def _moved_arrays(row: Any) -> tuple[list[str], list[int], list[int]]:
     return row.moved_caps or [], row.moved_slots or [], row.moved_tokens or []
+
+
+def _enqueued_event(bot: str, offer: Offer, row: dict[str, Any], now: datetime) -> AuditEvent:
+    return AuditEvent(
+        kind="item_enqueued",
+        actor=offer.created_by or offer.source,
+        at=now,
+        payload={"item_id": row["id"], "bot": bot, "reference": offer.reference, "source": offer.source},
+    )
 
 
 def _item(row: Any) -> WorkItem:
@@ -244,27 +253,35 @@ class SQLWorkQueue:
             }
             for offer in offers
         ]
+        if len(offers) == 1 and self.store.pipelined:
+            created = self._enqueue_new(bot, offers[0], rows[0], now)
+            if created is not None:
+                return [created]
         with self.store.hot_tx() as tx:
             inserted = tx.rows_many([(self._sql.insert_item, row) for row in rows])
             for offer, row, got in zip(offers, rows, inserted, strict=True):
                 if got:
-                    tx.append(
-                        AuditEvent(
-                            kind="item_enqueued",
-                            actor=offer.created_by or offer.source,
-                            at=now,
-                            payload={
-                                "item_id": row["id"],
-                                "bot": bot,
-                                "reference": offer.reference,
-                                "source": offer.source,
-                            },
-                        )
-                    )
+                    tx.append(_enqueued_event(bot, offer, row, now))
         return [
             EnqueueResult(_item(got[0]), created=True) if got else self._offered_again(bot, offer, now)
             for offer, got in zip(offers, inserted, strict=True)
         ]
+
+    def _enqueue_new(
+        self, bot: str, offer: Offer, row: dict[str, Any], now: datetime
+    ) -> EnqueueResult | None:
+        """One offer, expected new, in one round trip: the item and its audit event are sent
+        with the commit. ``None`` when its reference exists (nothing was written, the audit
+        chain did not move): the caller then takes the path that records the duplicate."""
+        try:
+            with self.store.hot_tx() as tx:
+                got = tx.rows_at_commit(self._sql.insert_new_item, row)
+                tx.append(_enqueued_event(bot, offer, row, now))
+        except UniqueConflict as exc:
+            if exc.constraint != "uq_work_items_bot_reference":
+                raise
+            return None
+        return EnqueueResult(_item(got[0]), created=True)
 
     def _offered_again(self, bot: str, offer: Offer, now: datetime) -> EnqueueResult:
         """The existing item of a reference offered again, recorded as a duplicate unless it

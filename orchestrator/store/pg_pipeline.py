@@ -39,7 +39,7 @@ from psycopg import errors, postgres, pq
 from psycopg.adapt import PyFormat, Transformer
 from sqlalchemy import Engine, bindparam, insert
 
-from orchestrator.errors import StoreUnavailable
+from orchestrator.errors import StoreUnavailable, UniqueConflict
 from orchestrator.models import AuditEvent
 from orchestrator.store.tx import AfterCommit
 
@@ -133,6 +133,11 @@ class PipelineTx(AfterCommit):
             self._send(self._owner.statement(stmt, params), params, None, rows)
         self.exchange()
         return out
+
+    def rows_at_commit(self, stmt: Any, params: dict[str, Any]) -> list[Any]:
+        rows: list[Any] = []
+        self._send(self._owner.statement(stmt, params), params, None, rows)
+        return rows
 
     def write(self, stmt: Any, params: dict[str, Any] | Sequence[dict[str, Any]]) -> None:
         for one in [params] if isinstance(params, dict) else params:
@@ -462,6 +467,8 @@ class PgPipeline:
                 tx.abandon()
             except psycopg.Error:
                 self._drop()
+            if isinstance(exc, errors.UniqueViolation):
+                raise UniqueConflict(exc.diag.constraint_name, f"store write failed: {exc}") from exc
             raise
         finally:
             self._settle()

@@ -162,6 +162,12 @@ class SQLRunStore(RunStore):
         self._fast = SQLiteFastPath(self._write.raw_connection()) if self.is_sqlite else None
         self._pipeline = None if self.is_sqlite else PgPipeline(self._write, lambda: IDLE_PING_SECONDS)
 
+    @property
+    def pipelined(self) -> bool:
+        """``hot_tx`` sends its statements together (PostgreSQL): rows read with the commit
+        (``rows_at_commit``) cost no round trip of their own."""
+        return self._pipeline is not None
+
     # -- plumbing --------------------------------------------------------------------------
     def _prepare_statements(self) -> None:
         """Build the hot-path statements once; executing them only binds parameters."""

@@ -31,6 +31,11 @@ class StoreTx(Protocol):
         """Run each ``(stmt, params)`` in order and return the rows of each (sent together)."""
         ...
 
+    def rows_at_commit(self, stmt: Any, params: dict[str, Any]) -> list[Any]:
+        """Run ``stmt``; the list returned holds its rows once the transaction has committed
+        (they may be read with the commit, saving a round trip)."""
+        ...
+
     def write(self, stmt: Any, params: dict[str, Any] | Sequence[dict[str, Any]]) -> None:
         """Run ``stmt`` (once per parameter set); its result is not needed."""
         ...
@@ -73,6 +78,9 @@ class ConnTx(AfterCommit):
 
     def rows_many(self, statements: Sequence[tuple[Any, dict[str, Any]]]) -> list[list[Any]]:
         return [self.rows(stmt, params) for stmt, params in statements]
+
+    def rows_at_commit(self, stmt: Any, params: dict[str, Any]) -> list[Any]:
+        return self.rows(stmt, params)
 
     def write(self, stmt: Any, params: dict[str, Any] | Sequence[dict[str, Any]]) -> None:
         if isinstance(params, dict):

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import text
 
 import orchestrator.store.sql as sql_store
+from orchestrator.errors import UniqueConflict
 from orchestrator.models import AuditEvent
 from orchestrator.store.tables import RunRow
 
@@ -100,7 +101,9 @@ def test_prepared_statements_outlive_a_rolled_back_transaction(pg_store) -> None
         assert tx.rows(fresh, {"v": 5})[0].v == 6
 
 
-def test_an_error_in_the_pipeline_is_psycopgs_and_rolls_everything_back(pg_store) -> None:
+def test_an_error_in_the_pipeline_rolls_everything_back_and_a_unique_conflict_names_its_key(
+    pg_store,
+) -> None:
     from sqlalchemy import insert
 
     row = {
@@ -123,8 +126,10 @@ def test_an_error_in_the_pipeline_is_psycopgs_and_rolls_everything_back(pg_store
             tx.write(insert(RUNS), row)
             tx.rows(text("SELECT 1 AS one"), {})  # the read brings the error back
 
-    with pytest.raises(psycopg.errors.UniqueViolation):
+    with pytest.raises(UniqueConflict) as raised:
         inserting_again()
+    assert raised.value.constraint == "runs_pkey"
+    assert isinstance(raised.value.__cause__, psycopg.errors.UniqueViolation)
     _probe(pg_store, 2)
     assert _probes(pg_store) == [2]
     assert pg_store.verify_audit().ok
