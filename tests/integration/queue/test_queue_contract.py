@@ -34,7 +34,8 @@ def test_enqueue_is_idempotent_and_duplicates_are_recorded(store, tmp_path: Path
     # a duplicate offered alone left nothing behind (on PostgreSQL it is first tried as new,
     # in one round trip, and fails): the next offer is enqueued and the chain has no gap
     after = queue.enqueue("ledger-bot", "MSG-3", {"reference": "MSG-3"}, source="api")
-    assert after.created and queue.get_item(after.item.id).reference == "MSG-3"
+    assert after.created
+    assert queue.get_item(after.item.id).reference == "MSG-3"
     kinds = [e.kind for e in store.audit_events()]
     assert (kinds.count("item_enqueued"), kinds.count("item_duplicate")) == (3, 1)
     assert store.verify_audit().ok
