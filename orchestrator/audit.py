@@ -44,8 +44,8 @@ def content_hash(
     The canonical form is ``jsoncodec.canonical_json`` of a dict of the fields under the keys
     actor, at, chain, kind, payload, prev, run_id, seq, step_id (the hash of every stored event
     depends on that exact text). Every value is a str, an int or None, so the text is written
-    here directly, each string by the same escaper ``json`` uses: ``canonical_text`` below is
-    the reference, and a test keeps the two the same.
+    here directly, each string by the same escaper ``json`` uses; a test
+    (tests/security/test_audit_tamper.py) keeps it equal to the encoder's form.
     """
     enc = encode_basestring
     canonical = (
@@ -55,34 +55,6 @@ def content_hash(
         f'"seq":{int(seq)},"step_id":{"null" if step_id is None else enc(step_id)}}}'
     )
     return jsoncodec.sha256_text(canonical)
-
-
-def canonical_text(
-    *,
-    chain: str,
-    seq: int,
-    at: datetime,
-    run_id: str | None,
-    step_id: str | None,
-    kind: str,
-    actor: str,
-    payload_json: str,
-    prev_hash: str,
-) -> str:
-    """The text ``content_hash`` hashes, built by the JSON encoder (the reference form)."""
-    return jsoncodec.canonical_json(
-        {
-            "chain": chain,
-            "seq": seq,
-            "at": at.isoformat(timespec="microseconds"),
-            "run_id": run_id,
-            "step_id": step_id,
-            "kind": kind,
-            "actor": actor,
-            "payload": payload_json,
-            "prev": prev_hash,
-        }
-    )
 
 
 def verify_chain(events: Iterable[AuditEvent]) -> list[AuditProblem]:
