@@ -14,29 +14,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from queue_throughput import PG_DEFAULT, PgSchema, _publish, bench_worker, pg_params, raw_rate
-
-
-def postgres_cpu_seconds() -> float | None:
-    """CPU time of the PostgreSQL server processes on this machine, or None if none is visible."""
-    ticks, found = 0, False
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-        except OSError:
-            continue
-        if "(postgres)" in text or "(postmaster)" in text:
-            fields = text.rsplit(")", 1)[1].split()
-            ticks += int(fields[11]) + int(fields[12])
-            found = True
-    return ticks / os.sysconf("SC_CLK_TCK") if found else None
+from queue_throughput import (
+    PG_DEFAULT,
+    PgSchema,
+    _publish,
+    bench_worker,
+    pg_params,
+    postgres_cpu_seconds,
+    raw_rate,
+)
 
 
 def run_backlog(url: str, home: Path, items: int) -> tuple[float, float, float | None]:
@@ -87,13 +79,13 @@ def main() -> None:
             print(f"PostgreSQL at {args.pg} is not reachable: measuring SQLite")
         if params is None:
             rate, runner_ms, server_ms = run_backlog(f"sqlite:///{home / 'rpa.db'}", home, args.items)
-            raw = raw_rate("sqlite", str(home / "raw.db"), 1, args.items)
+            raw = raw_rate("sqlite", str(home / "raw.db"), 1, args.items).rate
             backend = "sqlite"
         else:
             with PgSchema(params, args.pg) as schema:
                 rate, runner_ms, server_ms = run_backlog(schema.url, home, args.items)
             with PgSchema(params, args.pg) as schema:
-                raw = raw_rate("postgresql", (params, schema.name), 1, args.items)
+                raw = raw_rate("postgresql", (params, schema.name), 1, args.items).rate
             backend = "postgresql"
     server = "n/a" if server_ms is None else f"{server_ms:.2f}"
     print(f"{backend}: {args.items} queued items, one runner: {rate:.0f} items/s")

@@ -11,9 +11,13 @@ same process counts. The last line is ``ratio=<best runner count on PostgreSQL /
 the same process count>`` (SQLite when PostgreSQL is absent).
 
 Each configuration is measured ``--repeat`` times (rounds interleave them) and the figures
-are the medians.
+are the medians. Beside items/s each configuration shows where the CPU went, in ms per item: the
+runner processes, the enqueuing process, the PostgreSQL server's processes (when the server runs
+on this machine) and how busy the machine's cores were (``/proc/stat``) — where the cores are
+full, more runner processes cannot go faster, whatever the code does.
 
-    .venv/bin/python benchmarks/queue_throughput.py [--items 400] [--procs 1 2 4] [--repeat 3] [--pg URL]
+    .venv/bin/python benchmarks/queue_throughput.py [--items 2000] [--procs 1 2 4] [--repeat 3]
+        [--batch 1] [--prefill] [--no-sqlite] [--pg URL]
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import statistics
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +44,65 @@ steps:
     with: {value: "${{ inputs.n }}"}
 """
 BOT = "name: bench\nworkflow: ../workflows/noop.yaml\nconcurrency: 64\n"
+
+
+# -- CPU accounting ----------------------------------------------------------------------
+def postgres_cpu_seconds() -> float | None:
+    """CPU time of the PostgreSQL server processes on this machine, or None if none is visible."""
+    ticks, found = 0, False
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        if "(postgres)" in text or "(postmaster)" in text:
+            fields = text.rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])
+            found = True
+    return ticks / os.sysconf("SC_CLK_TCK") if found else None
+
+
+def machine_cpu_seconds() -> tuple[float, float] | None:
+    """(busy, all) CPU seconds of every core since boot (``/proc/stat``), or None off Linux."""
+    try:
+        fields = [int(f) for f in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return None
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    every = sum(fields[:8])  # guest time is already counted in user
+    return (every - idle) / os.sysconf("SC_CLK_TCK"), every / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Measurement:
+    """One configuration's items/s and its CPU per item (ms) on each side."""
+
+    rate: float
+    runners_ms: float
+    enqueue_ms: float
+    server_ms: float | None  # None: no PostgreSQL server visible on this machine (or SQLite)
+    busy: float | None  # share of all cores busy during the run, 0..1
+
+
+class CpuWindow:
+    """CPU used by the PostgreSQL server and by the whole machine between ``start`` and ``stop``."""
+
+    def __init__(self, with_server: bool) -> None:
+        self.with_server = with_server
+
+    def start(self) -> None:
+        self._server = postgres_cpu_seconds() if self.with_server else None
+        self._machine = machine_cpu_seconds()
+
+    def stop(self) -> tuple[float | None, float | None]:
+        """(server CPU seconds, share of the cores busy)."""
+        server = postgres_cpu_seconds() if self._server is not None else None
+        machine = machine_cpu_seconds()
+        busy = None
+        if machine is not None and self._machine is not None and machine[1] > self._machine[1]:
+            busy = (machine[0] - self._machine[0]) / (machine[1] - self._machine[1])
+        spent = None if server is None or self._server is None else server - self._server
+        return spent, busy
 
 
 # -- the orchestrator side ---------------------------------------------------------------
@@ -64,7 +128,7 @@ def bench_worker(url: str, home: Path, on_finished: Any = None) -> Any:
     )
 
 
-def _worker_process(url: str, home: str, ready: Any, stop: Any, finished: Any) -> None:
+def _worker_process(url: str, home: str, ready: Any, go: Any, stop: Any, finished: Any, cpu: Any) -> None:
     import asyncio
 
     def count(_claim: Any, _outcome: Any) -> None:  # called once the item's outcome committed
@@ -83,8 +147,12 @@ def _worker_process(url: str, home: str, ready: Any, stop: Any, finished: Any) -
 
         watcher = asyncio.create_task(watch())
         ready.release()
+        await asyncio.get_running_loop().run_in_executor(None, go.wait)
+        cpu_started = time.process_time()  # idle polls before the start cost next to nothing
         await worker.run(event)
         watcher.cancel()
+        with cpu.get_lock():
+            cpu.value += time.process_time() - cpu_started
 
     asyncio.run(main())
 
@@ -105,14 +173,25 @@ def _publish(url: str, folder: Path) -> Any:
     return queue
 
 
-def orchestrator_rate(url: str, procs: int, items: int, folder: Path, batch: int = 1) -> float:
+def orchestrator_rate(
+    url: str, procs: int, items: int, folder: Path, batch: int = 1, prefill: bool = False
+) -> Measurement:
+    """The runners' items/s and CPU per item. ``prefill``: the items are enqueued before the
+    clock starts and the runners start with it (the runners alone, without the enqueue)."""
     from orchestrator.queue.models import ItemStatus, Offer
 
     queue = _publish(url, folder)
     ctx = mp.get_context("spawn")
-    ready, stop, finished = ctx.Semaphore(0), ctx.Event(), ctx.Value("i", 0)
+    ready, go, stop, finished = ctx.Semaphore(0), ctx.Event(), ctx.Event(), ctx.Value("i", 0)
+    runners_cpu = ctx.Value("d", 0.0)
+    offers = [Offer(f"item-{n}", {"n": n}) for n in range(items)]
+    if prefill:
+        for start in range(0, items, 500):
+            queue.enqueue_many("bench", offers[start : start + 500])
+    else:
+        go.set()  # the runners wait on the empty queue, as they would for work to arrive
     workers = [
-        ctx.Process(target=_worker_process, args=(url, str(folder), ready, stop, finished))
+        ctx.Process(target=_worker_process, args=(url, str(folder), ready, go, stop, finished, runners_cpu))
         for _ in range(procs)
     ]
     for w in workers:
@@ -120,49 +199,66 @@ def orchestrator_rate(url: str, procs: int, items: int, folder: Path, batch: int
     for _ in workers:
         ready.acquire(timeout=120)
     time.sleep(0.5)
-    started = time.perf_counter()
-    for start in range(0, items, batch):
-        queue.enqueue_many(
-            "bench", [Offer(f"item-{n}", {"n": n}) for n in range(start, min(start + batch, items))]
-        )
+    window = CpuWindow(with_server=not url.startswith("sqlite"))
+    window.start()
+    started, enqueue_cpu = time.perf_counter(), time.process_time()
+    go.set()
+    for start in range(0, 0 if prefill else items, batch):
+        queue.enqueue_many("bench", offers[start : start + batch])
+    enqueue_cpu = time.process_time() - enqueue_cpu
     while finished.value < items:
         time.sleep(0.005)
     elapsed = time.perf_counter() - started
+    server, busy = window.stop()
     stop.set()
     for w in workers:
         w.join(timeout=60)
     done = queue.status_counts().get(ItemStatus.done, 0)
     queue.store.close()
     assert done == items, f"the runners finished {finished.value} items but {done} of {items} are done"
-    return items / elapsed
+    per_item = 1000 / items
+    return Measurement(
+        rate=items / elapsed,
+        runners_ms=runners_cpu.value * per_item,
+        enqueue_ms=enqueue_cpu * per_item,
+        server_ms=None if server is None else server * per_item,
+        busy=busy,
+    )
 
 
 # -- the raw loop ------------------------------------------------------------------------
-def _raw_pg(dsn: dict[str, Any], schema: str, ready: Any, go: Any, counter: Any) -> None:
+def _raw_pg(
+    dsn: dict[str, Any], schema: str, ready: Any, go: Any, counter: Any, cpu: Any, leave: Any
+) -> None:
     import psycopg
 
     with psycopg.connect(**dsn, options=f"-csearch_path={schema}") as conn:
         ready.release()
         go.wait()
+        cpu_started = time.process_time()
         while True:
             with conn.transaction():
                 row = conn.execute(
                     "SELECT id FROM raw_items WHERE status = 'new' ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED"
                 ).fetchone()
                 if row is None:
-                    return
+                    break
                 conn.execute("UPDATE raw_items SET status = 'in_progress' WHERE id = %s", (row[0],))
             with conn.transaction():
                 conn.execute("UPDATE raw_items SET status = 'done' WHERE id = %s", (row[0],))
             with counter.get_lock():
                 counter.value += 1
+        with cpu.get_lock():
+            cpu.value += time.process_time() - cpu_started
+        leave.wait(60)  # the server process's CPU is read before the connection ends
 
 
-def _raw_sqlite(path: str, ready: Any, go: Any, counter: Any) -> None:
+def _raw_sqlite(path: str, ready: Any, go: Any, counter: Any, cpu: Any, leave: Any) -> None:
     conn = sqlite3.connect(path, isolation_level=None, timeout=30)
     conn.execute("PRAGMA synchronous=FULL")
     ready.release()
     go.wait()
+    cpu_started = time.process_time()
     while True:
         conn.execute("BEGIN IMMEDIATE")
         row = conn.execute(
@@ -171,17 +267,21 @@ def _raw_sqlite(path: str, ready: Any, go: Any, counter: Any) -> None:
         ).fetchone()
         conn.execute("COMMIT")
         if row is None:
-            return
+            break
         conn.execute("BEGIN IMMEDIATE")
         conn.execute("UPDATE raw_items SET status = 'done' WHERE id = ?", (row[0],))
         conn.execute("COMMIT")
         with counter.get_lock():
             counter.value += 1
+    with cpu.get_lock():
+        cpu.value += time.process_time() - cpu_started
 
 
-def raw_rate(backend: str, target: Any, procs: int, items: int) -> float:
+def raw_rate(backend: str, target: Any, procs: int, items: int) -> Measurement:
+    """The raw loop's items/s and CPU per item (its processes as ``runners_ms``; no enqueue)."""
     ctx = mp.get_context("spawn")
-    ready, go, counter = ctx.Semaphore(0), ctx.Event(), ctx.Value("i", 0)
+    ready, go, leave = ctx.Semaphore(0), ctx.Event(), ctx.Event()
+    counter, cpu = ctx.Value("i", 0), ctx.Value("d", 0.0)
     if backend == "sqlite":
         conn = sqlite3.connect(target, isolation_level=None)
         conn.execute("PRAGMA journal_mode=WAL")
@@ -201,18 +301,31 @@ def raw_rate(backend: str, target: Any, procs: int, items: int) -> float:
             conn.execute(f"INSERT INTO raw_items (status) SELECT 'new' FROM generate_series(1, {int(items)})")
         args = (dsn, schema)
         fn = _raw_pg
-    workers = [ctx.Process(target=fn, args=(*args, ready, go, counter)) for _ in range(procs)]
+    workers = [ctx.Process(target=fn, args=(*args, ready, go, counter, cpu, leave)) for _ in range(procs)]
     for w in workers:
         w.start()
     for _ in workers:
         ready.acquire(timeout=60)
+    window = CpuWindow(with_server=backend != "sqlite")
+    window.start()
     started = time.perf_counter()
     go.set()
+    while counter.value < items and any(w.is_alive() for w in workers):
+        time.sleep(0.005)
+    elapsed = time.perf_counter() - started
+    server, busy = window.stop()
+    leave.set()
     for w in workers:
         w.join(timeout=300)
-    elapsed = time.perf_counter() - started
     assert counter.value == items, f"raw loop finished {counter.value} of {items}"
-    return items / elapsed
+    per_item = 1000 / items
+    return Measurement(
+        rate=items / elapsed,
+        runners_ms=cpu.value * per_item,
+        enqueue_ms=0.0,
+        server_ms=None if server is None else server * per_item,
+        busy=busy,
+    )
 
 
 # -- set-up --------------------------------------------------------------------------------
@@ -257,7 +370,7 @@ class PgSchema:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--items", type=int, default=400)
+    parser.add_argument("--items", type=int, default=2000)
     parser.add_argument("--procs", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument("--pg", default=PG_DEFAULT)
     parser.add_argument("--no-sqlite", action="store_true")
@@ -266,6 +379,11 @@ def main() -> None:
         type=int,
         default=1,
         help="items per enqueue transaction (enqueue_many, as a folder scan or an API batch); default 1",
+    )
+    parser.add_argument(
+        "--prefill",
+        action="store_true",
+        help="enqueue every item before the clock starts: the runners alone, without the enqueue",
     )
     parser.add_argument(
         "--repeat",
@@ -281,52 +399,91 @@ def main() -> None:
     # one run of a configuration swings by a third here from one minute to the next (other
     # services on the machine, checkpoints): the rounds interleave the configurations and the
     # figures are medians
-    runs: dict[tuple[str, int], list[tuple[float, float]]] = {}
-    print(
-        f"{'round':>5} {'backend':<11} {'procs':>5} {'runners items/s':>16} {'raw items/s':>12} {'ratio':>6}"
-    )
+    runs: dict[tuple[str, int], list[tuple[Measurement, Measurement]]] = {}
+    print(HEADER.format("round"))
     for round_no in range(1, args.repeat + 1):
         for backend in backends:
             for procs in args.procs:
                 orch, raw = measure(backend, procs, args, params)
                 runs.setdefault((backend, procs), []).append((orch, raw))
-                print(
-                    f"{round_no:>5} {backend:<11} {procs:>5} {orch:>16.1f} {raw:>12.1f} {orch / raw:>6.2f}",
-                    flush=True,
-                )
-    results = {
-        key: (statistics.median(o for o, _ in pairs), statistics.median(r for _, r in pairs))
-        for key, pairs in runs.items()
-    }
+                print(row(str(round_no), backend, procs, orch, raw), flush=True)
+    results = {key: medians(pairs) for key, pairs in runs.items()}
     print(f"medians of {args.repeat} round(s):")
-    print(f"{'backend':<11} {'procs':>5} {'runners items/s':>16} {'raw items/s':>12} {'ratio':>6}")
+    print(HEADER.format(""))
     for (backend, procs), (orch, raw) in results.items():
-        print(f"{backend:<11} {procs:>5} {orch:>16.1f} {raw:>12.1f} {orch / raw:>6.2f}")
+        print(row("", backend, procs, orch, raw))
+    print(
+        "cpu ms/item: the runner (or raw loop) processes, the enqueuing process, the PostgreSQL\n"
+        "server; busy: share of all cores in use during the run — near 100 %, more processes\n"
+        "cannot go faster, and the ratio is the raw loop's CPU per item over the runners'"
+    )
     main_backend = "postgresql" if params else "sqlite"
     best_procs = max(
-        (p for b, p in results if b == main_backend), key=lambda p: results[(main_backend, p)][0]
+        (p for b, p in results if b == main_backend), key=lambda p: results[(main_backend, p)][0].rate
     )
     orch, raw = results[(main_backend, best_procs)]
     if (main_backend, 1) in results and (main_backend, 4) in results:
-        scale = results[(main_backend, 4)][0] / results[(main_backend, 1)][0]
+        scale = results[(main_backend, 4)][0].rate / results[(main_backend, 1)][0].rate
         print(f"{main_backend}: 4 runners / 1 runner = {scale:.2f}")
-    print(f"best on {main_backend}: {best_procs} runner process(es), {orch:.1f} items/s vs raw {raw:.1f}")
-    print(f"ratio={orch / raw:.3f}")
+    print(
+        f"best on {main_backend}: {best_procs} runner process(es), {orch.rate:.1f} items/s vs raw {raw.rate:.1f}"
+    )
+    print(f"ratio={orch.rate / raw.rate:.3f}")
+
+
+HEADER = (
+    "{:>5} backend     procs  runners items/s  raw items/s  ratio"
+    " | cpu ms/item: runners enqueue server  busy | raw: procs server  busy"
+)
+
+
+def row(label: str, backend: str, procs: int, orch: Measurement, raw: Measurement) -> str:
+    def cpu(m: Measurement) -> tuple[str, str]:
+        server = "n/a" if m.server_ms is None else f"{m.server_ms:.2f}"
+        return server, "n/a" if m.busy is None else f"{m.busy:.0%}"
+
+    (server, busy), (raw_server, raw_busy) = cpu(orch), cpu(raw)
+    return (
+        f"{label:>5} {backend:<11} {procs:>5} {orch.rate:>16.1f} {raw.rate:>12.1f} {orch.rate / raw.rate:>6.2f}"
+        f" | {'':>12} {orch.runners_ms:>7.2f} {orch.enqueue_ms:>7.2f} {server:>6} {busy:>5}"
+        f" | {raw.runners_ms:>9.2f} {raw_server:>6} {raw_busy:>5}"
+    )
+
+
+def medians(pairs: list[tuple[Measurement, Measurement]]) -> tuple[Measurement, Measurement]:
+    """Each figure's median over the rounds, for the runners and for the raw loop."""
+
+    def median_of(values: list[float | None]) -> float | None:
+        known = [v for v in values if v is not None]
+        return statistics.median(known) if known else None
+
+    def median_measurement(runs: list[Measurement]) -> Measurement:
+        return Measurement(
+            rate=statistics.median(m.rate for m in runs),
+            runners_ms=statistics.median(m.runners_ms for m in runs),
+            enqueue_ms=statistics.median(m.enqueue_ms for m in runs),
+            server_ms=median_of([m.server_ms for m in runs]),
+            busy=median_of([m.busy for m in runs]),
+        )
+
+    return median_measurement([o for o, _ in pairs]), median_measurement([r for _, r in pairs])
 
 
 def measure(
     backend: str, procs: int, args: argparse.Namespace, params: dict[str, Any] | None
-) -> tuple[float, float]:
-    """Runners' and raw loop's items/s for one configuration, each on a fresh database."""
+) -> tuple[Measurement, Measurement]:
+    """Runners' figures and the raw loop's items/s for one configuration, each on a fresh database."""
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         if backend == "sqlite":
-            orch = orchestrator_rate(f"sqlite:///{folder / 'rpa.db'}", procs, args.items, folder, args.batch)
+            orch = orchestrator_rate(
+                f"sqlite:///{folder / 'rpa.db'}", procs, args.items, folder, args.batch, args.prefill
+            )
             raw = raw_rate("sqlite", str(folder / "raw.db"), procs, args.items)
             return orch, raw
         assert params is not None
         with PgSchema(params, args.pg) as schema:
-            orch = orchestrator_rate(schema.url, procs, args.items, folder, args.batch)
+            orch = orchestrator_rate(schema.url, procs, args.items, folder, args.batch, args.prefill)
         with PgSchema(params, args.pg) as schema:
             raw = raw_rate("postgresql", (params, schema.name), procs, args.items)
         return orch, raw

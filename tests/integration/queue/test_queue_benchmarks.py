@@ -20,3 +20,29 @@ def test_item_cost_benchmark_measures_a_backlog(monkeypatch: pytest.MonkeyPatch,
     ratio = re.search(r"^ratio=(\d+\.\d+)$", out, re.M)
     assert ratio is not None, out
     assert float(ratio[1]) > 0
+
+
+def test_throughput_benchmark_prints_rates_cpu_and_ratio(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    from queue_throughput import main as throughput
+
+    unreachable = "postgresql+psycopg://postgres@127.0.0.1:1/none"  # SQLite only: quick and self-contained
+    argv = ["queue_throughput.py", "--items", "40", "--procs", "1", "--repeat", "1", "--pg", unreachable]
+    monkeypatch.setattr(sys, "argv", argv)
+    throughput()
+    out = capsys.readouterr().out
+    assert "measuring SQLite only" in out
+    median_row = re.search(
+        r"^\s+sqlite\s+1\s+(\d+\.\d)\s+(\d+\.\d)\s+\d+\.\d\d \|\s+(\d+\.\d\d)\s+(\d+\.\d\d)\s+n/a\s+(\S+) \|"
+        r"\s+(\d+\.\d\d)\s+n/a\s+(\S+)$",
+        out.split("medians of 1 round(s):")[1],
+        re.M,
+    )
+    assert median_row is not None, out
+    runners_rate, raw_rate, runners_ms, enqueue_ms = (float(median_row[i]) for i in range(1, 5))
+    assert runners_rate > 0
+    assert raw_rate > 0
+    assert runners_ms > 0  # the runner processes' CPU reached the table …
+    assert enqueue_ms > 0  # … and the enqueuing process's
+    ratio = re.search(r"^ratio=(\d+\.\d+)$", out, re.M)
+    assert ratio is not None, out
+    assert abs(float(ratio[1]) - runners_rate / raw_rate) < 0.01
