@@ -270,9 +270,16 @@ class RunExecutor:
         try:
             return await self._execute(run, fence, workflow, prior_owner_alive, on_finish, fresh)
         except asyncio.CancelledError:
-            if isinstance(keeper.error, LeaseLostError):
-                raise keeper.error from None
-            # stopped from outside (shutdown): give the run up so another runner can resume it
+            error = keeper.error
+            if isinstance(error, LeaseLostError):
+                raise error from None
+            if error is not None and not isinstance(error, RpaError):
+                # a bug while extending the lease is reported as one (a runner records an
+                # internal error and the item goes to a person), not as a stop from outside
+                main.uncancel()
+                raise error from None
+            # stopped from outside (shutdown) or the store unreachable: give the run up so
+            # another runner can resume it
             with contextlib.suppress(RpaError):
                 self.store.release_run(fence)
             raise

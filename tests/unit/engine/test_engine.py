@@ -273,7 +273,8 @@ def test_a_runner_that_lost_its_lease_cannot_checkpoint(harness) -> None:
     assert harness.store.get_steps(run.id) == []
 
 
-def test_a_run_whose_lease_is_taken_mid_step_stops_at_the_next_heartbeat(harness) -> None:
+def _slow_run_with_a_short_lease(harness):
+    """An executor whose lease heartbeat comes every 0.1 s, and a run of one 60 s step."""
     from orchestrator.engine import EngineConfig, RunExecutor
 
     executor = RunExecutor(
@@ -291,7 +292,11 @@ def test_a_run_whose_lease_is_taken_mid_step_stops_at_the_next_heartbeat(harness
             with: {name: wait, sleep: 60}
         """
     )
-    run = executor.create_run(workflow, {})
+    return executor, executor.create_run(workflow, {})
+
+
+def test_a_run_whose_lease_is_taken_mid_step_stops_at_the_next_heartbeat(harness) -> None:
+    executor, run = _slow_run_with_a_short_lease(harness)
 
     async def run_and_steal() -> None:
         loop = asyncio.get_running_loop()
@@ -309,6 +314,24 @@ def test_a_run_whose_lease_is_taken_mid_step_stops_at_the_next_heartbeat(harness
     assert probes.CALLS["wait"] == 1
     assert harness.store.get_steps(run.id) == []
     assert harness.store.get_run(run.id).owner == "thief"
+
+
+def test_a_bug_while_extending_the_lease_is_raised_as_itself(harness, monkeypatch) -> None:
+    """Not swallowed as a cancellation (which a runner would take for a stop and leave the item
+    to its lease's expiry): the runner records it as an internal error."""
+    executor, run = _slow_run_with_a_short_lease(harness)
+
+    def broken_extend(*_args: object) -> None:
+        raise ZeroDivisionError("a bug in extend_lease")
+
+    monkeypatch.setattr(harness.store, "extend_lease", broken_extend)
+
+    async def execute() -> None:
+        await asyncio.wait_for(executor.execute(run.id), timeout=20)
+
+    with pytest.raises(ZeroDivisionError, match="a bug in extend_lease"):
+        asyncio.run(execute())
+    assert probes.CALLS["wait"] == 1
 
 
 def test_live_lease_blocks_a_second_runner(harness) -> None:
