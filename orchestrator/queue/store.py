@@ -25,7 +25,8 @@ from typing import Any
 from sqlalchemy import Connection, and_, delete, func, insert, select, update
 
 from orchestrator import jsoncodec
-from orchestrator.errors import LeaseLostError, UniqueConflict
+from orchestrator.enums import RunStatus
+from orchestrator.errors import LeaseLostError, RunNotFound, UniqueConflict
 from orchestrator.models import AuditEvent, RunRecord
 from orchestrator.queue.models import (
     Claim,
@@ -47,7 +48,7 @@ from orchestrator.queue.tables import (
     status_is,
 )
 from orchestrator.store.sql import SQLRunStore, aware, utcnow
-from orchestrator.store.tx import StoreTx
+from orchestrator.store.tx import ConnTx, StoreTx
 
 ITEMS = WorkItemRow.__table__  # type: ignore[attr-defined]
 SLOTS = SlotRow.__table__  # type: ignore[attr-defined]
@@ -767,12 +768,17 @@ class SQLWorkQueue:
                 item = _item(row)
                 limit = max_crashes or int(self.get_bot(item.bot).spec.get("max_crashes", 3))
                 crashes = item.crashes + 1
+                values: dict[str, Any]
                 if crashes >= limit:
+                    reason = f"quarantined: the item's runner stopped {crashes} time(s) while working on it"
                     values = {
                         "status": ItemStatus.needs_review.value,
                         "reason_code": "poison",
-                        "reason": f"quarantined: the item's runner stopped {crashes} time(s) while working on it",
+                        "reason": reason,
                     }
+                    values["run_id"] = self.park_item_run_in(
+                        ConnTx(conn, append), item, reason=reason, reason_code="poison", actor="reaper"
+                    )
                 else:
                     values = {"status": ItemStatus.new.value}
                 conn.execute(
@@ -801,6 +807,35 @@ class SQLWorkQueue:
                 )
                 reaped.append(item)
         return reaped
+
+    def park_item_run_in(
+        self, tx: StoreTx, item: WorkItem, *, reason: str, reason_code: str, actor: str
+    ) -> str:
+        """The id of the item's run, parked for a person in ``tx`` — created parked when the item
+        has none (its inputs did not fit the workflow, or its runner died before creating it).
+
+        The manual queue lists parked runs, and a person retries or rejects an item through its
+        run: an item sent to a person without the engine parking its run (the run could not
+        start, an internal error, a poison item) would otherwise be out of their reach.
+        """
+        run: RunRecord | None = None
+        if item.run_id:
+            try:
+                run = self.store.get_run(item.run_id)
+            except RunNotFound:
+                run = None
+        if run is None:
+            bot = self.get_bot(item.bot)
+            run_id = item.run_id or uuid.uuid4().hex
+            workflow = self.store.workflow_name(bot.workflow_digest) or bot.name
+            inputs = {**(bot.spec.get("inputs") or {}), **item.inputs}
+            self.store.insert_run(tx, run_id, workflow, bot.workflow_digest, inputs, item.id)
+        else:
+            run_id = run.id
+            if run.status not in (RunStatus.pending, RunStatus.running):
+                return run_id  # over, or parked already
+        self.store.park_run_in(tx, run_id, reason=reason, reason_code=reason_code, actor=actor)
+        return run_id
 
     # -- manual queue --------------------------------------------------------------------
     def requeue(self, item_id: str, *, actor: str, not_before: datetime | None = None) -> None:

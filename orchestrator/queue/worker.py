@@ -19,7 +19,7 @@ import contextlib
 import os
 import socket
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
@@ -251,6 +251,7 @@ class Worker:
                 RunOutcome(
                     item.run_id or "", RunStatus.needs_review, f"cannot start the run: {exc}", "invalid_item"
                 ),
+                park_run=True,
             )
         except StoreUnavailable as exc:
             logger.error(
@@ -267,6 +268,7 @@ class Worker:
                     f"internal error: {type(exc).__name__}: {exc}",
                     "internal_error",
                 ),
+                park_run=True,
             )
         if outcome is None:
             return
@@ -381,15 +383,30 @@ class Worker:
         self.prefetched.extend(claims)
         self._wake()
 
-    def _record(self, claim: Claim, outcome: RunOutcome) -> RunOutcome | None:
-        """Record an outcome on the item on its own (when no run transaction did it)."""
+    def _record(self, claim: Claim, outcome: RunOutcome, *, park_run: bool = False) -> RunOutcome | None:
+        """Record an outcome on the item on its own (when no run transaction did it).
+
+        ``park_run``: the item goes to a person without the engine having parked its run (the
+        run could not start, or an internal error): its run is parked — created parked if it
+        has none — in the same transaction, so that the manual queue shows it.
+        """
+        fields = _item_fields(claim, outcome)
         try:
-            self.queue.finish(claim, ITEM_STATUS[outcome.status], **_item_fields(claim, outcome))
+            with self.runtime.store.hot_tx() as tx:
+                if park_run:
+                    fields["run_id"] = self.queue.park_item_run_in(
+                        tx,
+                        claim.item,
+                        reason=outcome.reason or "",
+                        reason_code=outcome.reason_code or "needs_review",
+                        actor=self.owner,
+                    )
+                self.queue.finish_in(tx, claim, ITEM_STATUS[outcome.status], **fields)
         except LeaseLostError as exc:
             self.stats.lost += 1
             logger.warning("item {}: could not record its outcome: {}", claim.item.id, exc)
             return None
-        return outcome
+        return replace(outcome, run_id=fields["run_id"]) if park_run else outcome
 
 
 def _resolve(waiter: asyncio.Future[None]) -> None:

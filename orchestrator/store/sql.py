@@ -27,6 +27,7 @@ from sqlalchemy import (
     func,
     insert,
     inspect,
+    or_,
     select,
     update,
 )
@@ -194,6 +195,23 @@ class SQLRunStore(RunStore):
         )
         self._audit_stmt = insert(AUDIT)
         self._run_insert_stmt = insert(RUNS)
+        # a run that is neither over nor parked, sent to a person (see park_run_in)
+        self._park_stmt = (
+            update(RUNS)
+            .where(
+                RUNS.c.id == bindparam("p_id"),
+                or_(RUNS.c.status == RunStatus.pending.value, RUNS.c.status == RunStatus.running.value),
+            )
+            .values(
+                status=RunStatus.needs_review.value,
+                reason=bindparam("p_reason"),
+                reason_code=bindparam("p_code"),
+                owner=None,
+                lease_until=None,
+                updated_at=bindparam("p_now"),
+            )
+            .returning(RUNS.c.id)
+        )
         upsert = self._insert(STEPS)
         keys = {"run_id", "step_id", "item_index"}
         self._step_stmt = upsert.on_conflict_do_update(
@@ -511,6 +529,34 @@ class SQLRunStore(RunStore):
             started_at=now if acquired else None,
             updated_at=now,
         )
+
+    def park_run_in(self, tx: StoreTx, run_id: str, *, reason: str, reason_code: str, actor: str) -> bool:
+        """Send a pending or running run to the manual queue, in the caller's transaction, when
+        its item went to a person without the engine parking it (the run could not start, an
+        internal error, a poison item): a person retries or rejects it there like any other
+        parked run, and ``rpa resume --all`` leaves it alone. False when the run was no longer
+        pending or running (nothing written)."""
+        now = utcnow()
+        rows = tx.rows(
+            self._park_stmt, {"p_id": run_id, "p_reason": reason, "p_code": reason_code, "p_now": now}
+        )
+        if not rows:
+            return False
+        tx.append(
+            AuditEvent(
+                kind="run_parked",
+                run_id=run_id,
+                actor=actor,
+                at=now,
+                payload={"reason": reason, "code": reason_code},
+            )
+        )
+        return True
+
+    def workflow_name(self, digest: str) -> str | None:
+        """The name of the workflow saved under ``digest``, if it was saved."""
+        with self.reading() as conn:
+            return conn.execute(select(SOURCES.c.name).where(SOURCES.c.digest == digest)).scalar()
 
     def latest_run_for_item(self, work_item_id: str) -> RunRecord | None:
         """The newest run made for a work item (a runner that died may not have linked it)."""

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from queue_helpers import published_queue
 
+from orchestrator.enums import RunStatus
 from orchestrator.queue.models import ItemStatus, Offer
 
 LEASE = timedelta(seconds=30)
@@ -134,17 +135,35 @@ def test_fencing_a_runner_that_lost_its_lease_cannot_finish(store, tmp_path: Pat
     assert (item.status, item.crashes, item.attempts) == (ItemStatus.done, 1, 2)
 
 
-def test_poison_item_is_quarantined_after_repeated_crashes(store, tmp_path: Path) -> None:
+@pytest.mark.parametrize("with_run", [True, False], ids=["run-created", "died-before-its-run"])
+def test_poison_item_is_quarantined_after_repeated_crashes(store, tmp_path: Path, with_run: bool) -> None:
     queue = published_queue(store, tmp_path, max_crashes=2)
     queue.enqueue("ledger-bot", "P1", {"reference": "P1"})
+
+    def start_run(tx, item, run_id):  # as a runner does on a first claim
+        return store.insert_run(tx, run_id, "post-to-ledger", "digest", item.inputs, item.id, owner="runner")
+
     for expected in (ItemStatus.new, ItemStatus.needs_review):
-        queue.claim("runner", timedelta(milliseconds=20), limit=1)
+        lease = timedelta(milliseconds=20)
+        queue.claim("runner", lease, limit=1, start_run=start_run if with_run else None)
         time.sleep(0.08)
         queue.reap_expired()
         assert queue.find_item("ledger-bot", "P1").status is expected
     item = queue.find_item("ledger-bot", "P1")
     assert item.reason_code == "poison"
     assert "stopped 2 time(s)" in item.reason
+    # its run waits for a person too (made for it if it had none): the manual queue lists it,
+    # and `rpa resume --all` does not run it again
+    run = store.get_run(item.run_id)
+    assert (run.status, run.reason_code, run.reason, run.owner) == (
+        RunStatus.needs_review,
+        "poison",
+        item.reason,
+        None,
+    )
+    assert run.work_item_id == item.id
+    assert item.run_id not in [r.id for r in store.find_interrupted_runs(datetime.now(UTC))]
+    assert store.verify_audit().ok
 
 
 def test_release_puts_the_item_back_without_a_crash(store, tmp_path: Path) -> None:

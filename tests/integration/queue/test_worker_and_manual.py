@@ -20,6 +20,7 @@ from orchestrator.queue.models import ItemStatus
 from orchestrator.queue.service import Service
 from orchestrator.queue.worker import Worker
 from orchestrator.settings import Settings
+from orchestrator.store.sql import utcnow
 
 
 @pytest.fixture
@@ -176,6 +177,76 @@ def test_an_item_points_at_its_run_while_it_runs(runtime, tmp_path: Path) -> Non
     item = queue.find_item("ledger-bot", "LINK-1")
     assert seen == [item.run_id]
     assert item.run_id is not None
+
+
+def test_an_internal_error_sends_the_item_to_a_person_with_the_error(runtime, tmp_path: Path) -> None:
+    """A bug in the engine (here: ``execute`` raising) must not kill the runner nor leave the
+    item to its lease: the item goes to the manual queue naming the error, and the runner goes on."""
+    queue = published_queue(runtime.store, tmp_path)
+    queue.enqueue("ledger-bot", "BUG-1", {"reference": "BUG-1"})
+    queue.enqueue("ledger-bot", "OK-1", {"reference": "OK-1"})
+    worker = Worker(runtime, queue, capacity=1, poll_interval=0.05)
+    original = worker.executor.execute
+
+    async def buggy_execute(run_id: str, **kwargs):
+        if runtime.store.get_run(run_id).inputs["reference"] == "BUG-1":
+            raise ZeroDivisionError("division by zero in the engine")
+        return await original(run_id, **kwargs)
+
+    worker.executor.execute = buggy_execute
+
+    def settled() -> bool:
+        counts = queue.status_counts()
+        return counts.get(ItemStatus.new, 0) == 0 and counts.get(ItemStatus.in_progress, 0) == 0
+
+    asyncio.run(_drain(worker, queue, settled))
+    bug = queue.find_item("ledger-bot", "BUG-1")
+    assert bug.status is ItemStatus.needs_review
+    assert bug.reason_code == "internal_error"
+    assert bug.reason == "internal error: ZeroDivisionError: division by zero in the engine"
+    assert queue.find_item("ledger-bot", "OK-1").status is ItemStatus.done
+    (entry,) = ManualQueue(runtime.store, queue, runtime.registry).entries()
+    assert entry.item.reference == "BUG-1"
+    assert (entry.run.id, entry.run.reason_code, entry.run.reason) == (
+        bug.run_id,
+        "internal_error",
+        bug.reason,
+    )
+    assert entry.run.owner is None
+    # parked, so `rpa resume --all` does not pick it up again behind the person's back
+    assert bug.run_id not in [r.id for r in runtime.store.find_interrupted_runs(utcnow())]
+
+
+def test_an_item_whose_inputs_do_not_fit_waits_for_a_person_with_a_run(runtime, tmp_path: Path) -> None:
+    """The run cannot start, so the engine never parks it: the runner creates it parked, so
+    that the item is in the manual queue with its reason, and a person can reject or retry it."""
+    queue = published_queue(runtime.store, tmp_path)
+    queue.enqueue("ledger-bot", "INV-1", {"reference": "INV-1", "amount": "twelve"})
+    worker = Worker(runtime, queue, capacity=1, poll_interval=0.05)
+    asyncio.run(_drain(worker, queue, lambda: queue.status_counts().get(ItemStatus.needs_review) == 1))
+    item = queue.find_item("ledger-bot", "INV-1")
+    assert item.reason_code == "invalid_item"
+    assert item.reason.startswith("cannot start the run: input 'amount': expected decimal, got 'twelve'")
+    manual = ManualQueue(runtime.store, queue, runtime.registry)
+    (entry,) = manual.entries()
+    assert entry.item.id == item.id
+    assert (entry.run.id, entry.run.workflow, entry.run.reason) == (
+        item.run_id,
+        "post-to-ledger",
+        item.reason,
+    )
+    assert entry.run.inputs["amount"] == "twelve"
+
+    manual.retry(entry.run.id, "bob")  # e.g. after the workflow was fixed: here it parks again
+    asyncio.run(_drain(worker, queue, lambda: queue.status_counts().get(ItemStatus.needs_review) == 1))
+    again = queue.find_item("ledger-bot", "INV-1")
+    assert (again.run_id, again.reason_code) == (item.run_id, "invalid_item")
+
+    manual.reject(entry.run.id, "bob", "the customer sent a corrected instruction")
+    rejected = queue.find_item("ledger-bot", "INV-1")
+    assert rejected.status is ItemStatus.rejected
+    assert runtime.store.get_run(item.run_id).status is RunStatus.rejected
+    assert runtime.store.verify_audit().ok
 
 
 @pytest.mark.parametrize("finishing", [True, False], ids=["finished-meanwhile", "really-lost"])
