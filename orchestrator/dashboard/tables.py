@@ -9,16 +9,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, DateTime, Index, Text
+from sqlalchemy import Column, Index, Text
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Field, SQLModel
 
 from orchestrator.errors import StoreUnavailable
 from orchestrator.store.sql import SQLRunStore
-
-
-def _ts(nullable: bool = True) -> Column:  # type: ignore[type-arg]
-    return Column(DateTime(timezone=True), nullable=nullable)
+from orchestrator.store.tables import timestamp_column
 
 
 class UserRow(SQLModel, table=True):
@@ -31,11 +28,11 @@ class UserRow(SQLModel, table=True):
     role: str = Field(max_length=20)
     must_change_password: bool = False
     failed_logins: int = 0
-    first_failed_at: datetime | None = Field(default=None, sa_column=_ts())
-    locked_until: datetime | None = Field(default=None, sa_column=_ts())
-    last_login_at: datetime | None = Field(default=None, sa_column=_ts())
-    created_at: datetime = Field(sa_column=_ts(nullable=False))
-    updated_at: datetime = Field(sa_column=_ts(nullable=False))
+    first_failed_at: datetime | None = Field(default=None, sa_column=timestamp_column())
+    locked_until: datetime | None = Field(default=None, sa_column=timestamp_column())
+    last_login_at: datetime | None = Field(default=None, sa_column=timestamp_column())
+    created_at: datetime = Field(sa_column=timestamp_column(nullable=False))
+    updated_at: datetime = Field(sa_column=timestamp_column(nullable=False))
 
 
 class ApiTokenRow(SQLModel, table=True):
@@ -48,8 +45,8 @@ class ApiTokenRow(SQLModel, table=True):
     role: str = Field(max_length=20)
     scopes: str = Field(sa_column=Column(Text, nullable=False))  # space separated
     created_by: str = Field(max_length=200)
-    created_at: datetime = Field(sa_column=_ts(nullable=False))
-    last_used_at: datetime | None = Field(default=None, sa_column=_ts())
+    created_at: datetime = Field(sa_column=timestamp_column(nullable=False))
+    last_used_at: datetime | None = Field(default=None, sa_column=timestamp_column())
 
 
 class SessionRow(SQLModel, table=True):
@@ -61,9 +58,9 @@ class SessionRow(SQLModel, table=True):
     id_sha256: str = Field(primary_key=True, max_length=64)
     user: str = Field(max_length=64)
     csrf: str = Field(max_length=64)
-    created_at: datetime = Field(sa_column=_ts(nullable=False))
-    seen_at: datetime = Field(sa_column=_ts(nullable=False))
-    expires_at: datetime = Field(sa_column=_ts(nullable=False))
+    created_at: datetime = Field(sa_column=timestamp_column(nullable=False))
+    seen_at: datetime = Field(sa_column=timestamp_column(nullable=False))
+    expires_at: datetime = Field(sa_column=timestamp_column(nullable=False))
     ip: str = Field(default="", max_length=64)
 
 
@@ -76,7 +73,7 @@ class FailedLoginRow(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     ip: str = Field(max_length=64)
     user: str = Field(max_length=200)
-    at: datetime = Field(sa_column=_ts(nullable=False))
+    at: datetime = Field(sa_column=timestamp_column(nullable=False))
 
 
 class SigningKeyRow(SQLModel, table=True):
@@ -86,7 +83,7 @@ class SigningKeyRow(SQLModel, table=True):
 
     name: str = Field(primary_key=True, max_length=64)
     value: str = Field(max_length=200)
-    created_at: datetime = Field(sa_column=_ts(nullable=False))
+    created_at: datetime = Field(sa_column=timestamp_column(nullable=False))
 
 
 DASHBOARD_TABLES = [

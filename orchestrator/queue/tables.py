@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, ColumnElement, DateTime, Index, Text, UniqueConstraint, and_, text
+from sqlalchemy import Column, ColumnElement, Index, Text, UniqueConstraint, and_, text
 from sqlmodel import Field, SQLModel
 
 from orchestrator.queue.models import ItemStatus
+from orchestrator.store.tables import timestamp_column
 
 #: the statuses that set finished_at
 FINAL_STATUSES = frozenset(status.value for status in ItemStatus if status.is_final)
-
-
-def _ts(index: bool = False, nullable: bool = True) -> Column:  # type: ignore[type-arg]
-    return Column(DateTime(timezone=True), index=index, nullable=nullable)
 
 
 class BotRow(SQLModel, table=True):
@@ -27,17 +24,21 @@ class BotRow(SQLModel, table=True):
     workflow_digest: str = Field(max_length=64)
     source_file: str = Field(sa_column=Column(Text, nullable=False))
     enabled: bool = True
-    published_at: datetime = Field(sa_column=_ts(nullable=False))
+    published_at: datetime = Field(sa_column=timestamp_column(nullable=False))
 
 
 class WorkItemRow(SQLModel, table=True):
     __tablename__ = "work_items"
     __table_args__ = (
         UniqueConstraint("bot", "reference", name="uq_work_items_bot_reference"),
-        # the claim query: new items by priority then age (partial: stays small with 100k done items)
+        # the claim query, in its order — as UiPath Orchestrator's queues: items with a deadline
+        # first, by priority and then the earliest deadline; then the items without one, by
+        # priority and then first in, first out (partial: stays small with 100k done items)
         Index(
-            "ix_work_items_claim",
+            "ix_work_items_claim_order",
+            text("(deadline IS NULL)"),
             text("priority DESC"),
+            "deadline",
             "created_at",
             postgresql_where=text("status = 'new'"),
             sqlite_where=text("status = 'new'"),
@@ -50,7 +51,7 @@ class WorkItemRow(SQLModel, table=True):
         ),
         Index("ix_work_items_bot_status", "bot", "status"),
         # The two status-led indexes below are partial on finished_at so that the claim query
-        # (status = 'new', which implies neither predicate) can only use ix_work_items_claim.
+        # (status = 'new', which implies neither predicate) can only use ix_work_items_claim_order.
         # With a plain (status, …) index beside it, PostgreSQL planned the claim on a table
         # without statistics yet as "read every new item by status, then sort", once per claim.
         #
@@ -81,8 +82,8 @@ class WorkItemRow(SQLModel, table=True):
     reference: str = Field(max_length=400)
     status: str = Field(max_length=20)
     priority: int = 0
-    deadline: datetime | None = Field(default=None, sa_column=_ts())
-    not_before: datetime | None = Field(default=None, sa_column=_ts())
+    deadline: datetime | None = Field(default=None, sa_column=timestamp_column())
+    not_before: datetime | None = Field(default=None, sa_column=timestamp_column())
     inputs_json: str = Field(sa_column=Column(Text, nullable=False))
     source: str = Field(default="api", max_length=200)
     source_path: str | None = Field(default=None, sa_column=Column(Text))
@@ -91,22 +92,23 @@ class WorkItemRow(SQLModel, table=True):
     crashes: int = 0
     token: int = 0
     lease_owner: str | None = Field(default=None, max_length=200)
-    lease_until: datetime | None = Field(default=None, sa_column=_ts())
+    lease_until: datetime | None = Field(default=None, sa_column=timestamp_column())
     run_id: str | None = Field(default=None, max_length=40, index=True)
     reason: str | None = Field(default=None, sa_column=Column(Text))
     reason_code: str | None = Field(default=None, max_length=100)
     parked_step: str | None = Field(default=None, max_length=200)
     straight_through: bool | None = None
     touched_by_person: bool = False
-    created_at: datetime = Field(sa_column=_ts(nullable=False))
-    started_at: datetime | None = Field(default=None, sa_column=_ts())
-    finished_at: datetime | None = Field(default=None, sa_column=_ts())
-    updated_at: datetime = Field(sa_column=_ts(nullable=False))
-    sla_due_at: datetime | None = Field(default=None, sa_column=_ts())
+    created_at: datetime = Field(sa_column=timestamp_column(nullable=False))
+    started_at: datetime | None = Field(default=None, sa_column=timestamp_column())
+    finished_at: datetime | None = Field(default=None, sa_column=timestamp_column())
+    updated_at: datetime = Field(sa_column=timestamp_column(nullable=False))
+    sla_due_at: datetime | None = Field(default=None, sa_column=timestamp_column())
 
 
-#: indexes of earlier versions, dropped when a store is opened (replaced by the partial ones above)
-RETIRED_INDEXES = ("ix_work_items_status_finished", "ix_work_items_finished_cover")
+#: indexes of earlier versions, dropped when a store is opened (replaced by the partial ones above;
+#: ``ix_work_items_claim`` ordered the claim by priority and age only, deadlines aside)
+RETIRED_INDEXES = ("ix_work_items_status_finished", "ix_work_items_finished_cover", "ix_work_items_claim")
 
 
 def status_is(*statuses: str) -> ColumnElement[bool]:
@@ -134,7 +136,7 @@ class DuplicateRow(SQLModel, table=True):
     item_id: str = Field(max_length=40)
     source: str = Field(max_length=200)
     source_path: str | None = Field(default=None, sa_column=Column(Text))
-    at: datetime = Field(sa_column=_ts(nullable=False))
+    at: datetime = Field(sa_column=timestamp_column(nullable=False))
 
 
 class SlotRow(SQLModel, table=True):
@@ -151,7 +153,7 @@ class SlotRow(SQLModel, table=True):
     slot: int = Field(primary_key=True)
     holder_item: str | None = Field(default=None, max_length=40)
     holder_owner: str | None = Field(default=None, max_length=200)
-    lease_until: datetime | None = Field(default=None, sa_column=_ts())
+    lease_until: datetime | None = Field(default=None, sa_column=timestamp_column())
     token: int = 0
 
 
@@ -161,7 +163,7 @@ class TriggerStateRow(SQLModel, table=True):
     __tablename__ = "trigger_state"
 
     trigger_id: str = Field(primary_key=True, max_length=300)
-    last_fire_at: datetime | None = Field(default=None, sa_column=_ts())
+    last_fire_at: datetime | None = Field(default=None, sa_column=timestamp_column())
     fires: int = 0
 
 
@@ -175,7 +177,7 @@ class RunnerRow(SQLModel, table=True):
     pid: int
     capacity: int = 1
     busy: int = 0
-    started_at: datetime = Field(sa_column=_ts(nullable=False))
-    heartbeat_at: datetime = Field(sa_column=_ts(nullable=False, index=True))
-    stopped_at: datetime | None = Field(default=None, sa_column=_ts())
+    started_at: datetime = Field(sa_column=timestamp_column(nullable=False))
+    heartbeat_at: datetime = Field(sa_column=timestamp_column(nullable=False, index=True))
+    stopped_at: datetime | None = Field(default=None, sa_column=timestamp_column())
     version: str = Field(default="", max_length=40)

@@ -2,14 +2,35 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import Column, DateTime, Index, Text, UniqueConstraint
+from sqlalchemy import Column, DateTime, Dialect, Index, Text, UniqueConstraint
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
 
-def _ts(index: bool = False, nullable: bool = True) -> Column:  # type: ignore[type-arg]
-    return Column(DateTime(timezone=True), index=index, nullable=nullable)
+class UTCDateTime(TypeDecorator[datetime]):
+    """``DateTime(timezone=True)`` that writes every aware value in UTC.
+
+    SQLite has no time zones: SQLAlchemy stores the wall-clock time and drops the offset, so
+    18:00+08:00 would read back as 18:00 UTC. Every time the store writes is UTC (naive values
+    are taken as UTC, as they are read back); a time with another offset — a deadline given
+    as Shanghai time through the API — is converted first. PostgreSQL keeps the instant either way.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if isinstance(value, datetime) and value.tzinfo is not None:
+            return value.astimezone(UTC)
+        return value
+
+
+def timestamp_column(index: bool = False, nullable: bool = True) -> Column:  # type: ignore[type-arg]
+    """A timestamp column of the store's tables (UTC; see ``UTCDateTime``)."""
+    return Column(UTCDateTime(), index=index, nullable=nullable)
 
 
 class WorkflowSourceRow(SQLModel, table=True):
@@ -19,7 +40,7 @@ class WorkflowSourceRow(SQLModel, table=True):
     name: str = Field(max_length=200)
     file: str = Field(sa_column=Column(Text, nullable=False))
     source: str = Field(sa_column=Column(Text, nullable=False))
-    created_at: datetime = Field(sa_column=_ts(nullable=False))
+    created_at: datetime = Field(sa_column=timestamp_column(nullable=False))
 
 
 class RunRow(SQLModel, table=True):
@@ -43,13 +64,13 @@ class RunRow(SQLModel, table=True):
     parked_step: str | None = Field(default=None, max_length=200)
     owner: str | None = Field(default=None, max_length=200)
     epoch: int = 0
-    lease_until: datetime | None = Field(default=None, sa_column=_ts())
+    lease_until: datetime | None = Field(default=None, sa_column=timestamp_column())
     work_item_id: str | None = Field(default=None, max_length=40, index=True)
     executions: int = 0
-    created_at: datetime = Field(sa_column=_ts(nullable=False))
-    started_at: datetime | None = Field(default=None, sa_column=_ts())
-    finished_at: datetime | None = Field(default=None, sa_column=_ts(index=True))
-    updated_at: datetime = Field(sa_column=_ts(nullable=False))
+    created_at: datetime = Field(sa_column=timestamp_column(nullable=False))
+    started_at: datetime | None = Field(default=None, sa_column=timestamp_column())
+    finished_at: datetime | None = Field(default=None, sa_column=timestamp_column(index=True))
+    updated_at: datetime = Field(sa_column=timestamp_column(nullable=False))
 
 
 class StepRow(SQLModel, table=True):
@@ -74,8 +95,8 @@ class StepRow(SQLModel, table=True):
     error: str | None = Field(default=None, sa_column=Column(Text))
     error_kind: str | None = Field(default=None, max_length=100)
     adopted: bool = False
-    started_at: datetime | None = Field(default=None, sa_column=_ts())
-    finished_at: datetime | None = Field(default=None, sa_column=_ts())
+    started_at: datetime | None = Field(default=None, sa_column=timestamp_column())
+    finished_at: datetime | None = Field(default=None, sa_column=timestamp_column())
     duration_ms: float | None = None
 
 
@@ -91,7 +112,7 @@ class AuditRow(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     chain: str = Field(max_length=200)
     seq: int
-    at: datetime = Field(sa_column=_ts(nullable=False))
+    at: datetime = Field(sa_column=timestamp_column(nullable=False))
     run_id: str | None = Field(default=None, max_length=40)
     step_id: str | None = Field(default=None, max_length=200)
     kind: str = Field(max_length=60)
