@@ -3,7 +3,7 @@
 Seeds ``--done`` finished items and a few new ones, then prints the plan of the exact query a
 runner sends to find claimable items (``EXPLAIN QUERY PLAN`` on SQLite, ``EXPLAIN ANALYZE`` on
 PostgreSQL) and times it. The query must stay an index scan on the partial index
-``ix_work_items_claim`` (status = 'new'), whatever the number of done items. A second case is a
+``ix_work_items_claim_order`` (status = 'new'), whatever the number of done items. A second case is a
 store just created with a backlog of ``--backlog`` new items and no statistics yet (before the
 first ANALYZE), where an earlier index set let the planner read and sort the whole backlog.
 

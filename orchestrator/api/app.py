@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, Response, status
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 from orchestrator import jsoncodec
 from orchestrator.api.security import Principal, Role, require
@@ -34,8 +34,15 @@ class EnqueueRequest(BaseModel):
     reference: str = Field(min_length=1, max_length=400, description="Business reference, unique per bot.")
     inputs: dict[str, Any] = Field(default_factory=dict, description="Inputs of the item's run.")
     priority: int | None = Field(None, ge=-100, le=100, description="Higher first; default: the bot's.")
-    deadline: datetime | None = Field(None, description="When the item must be done.")
-    not_before: datetime | None = Field(None, description="Postpone the item until then.")
+    deadline: AwareDatetime | None = Field(
+        None,
+        description="When the item must be done, with its UTC offset. Items with a deadline are "
+        "claimed first (by priority, then the earliest deadline); it is also the item's SLA due "
+        "time when sooner than the bot's sla.",
+    )
+    not_before: AwareDatetime | None = Field(
+        None, description="Postpone the item until then (with its UTC offset)."
+    )
 
 
 class EnqueueBatch(BaseModel):

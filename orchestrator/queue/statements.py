@@ -68,7 +68,11 @@ class QueueStatements:
             # still use the partial claim index (WHERE status = 'new')
             .where(ITEMS.c.status == literal_column(f"'{NEW}'"))
             .where(or_(ITEMS.c.not_before.is_(None), ITEMS.c.not_before <= _when("now", ITEMS.c.not_before)))
-            .order_by(ITEMS.c.priority.desc(), ITEMS.c.created_at)
+            # the order of ix_work_items_claim_order: deadlines first (by priority, then the
+            # earliest), then the rest by priority and age
+            .order_by(
+                ITEMS.c.deadline.is_(None), ITEMS.c.priority.desc(), ITEMS.c.deadline, ITEMS.c.created_at
+            )
             .limit(bindparam("lim", type_=Integer))
         )
         if postgresql:  # one array parameter: the statement text does not depend on how many bots
@@ -182,7 +186,8 @@ WITH cand AS (
     FROM work_items
     WHERE work_items.status = 'new'
       AND (work_items.not_before IS NULL OR work_items.not_before <= :now)
-    ORDER BY work_items.priority DESC, work_items.created_at
+    ORDER BY (work_items.deadline IS NULL), work_items.priority DESC, work_items.deadline,
+             work_items.created_at
     LIMIT 1
     FOR UPDATE SKIP LOCKED
 ), handed AS (

@@ -80,6 +80,16 @@ def _enqueued_event(bot: str, offer: Offer, row: dict[str, Any], now: datetime) 
     )
 
 
+def _sla_due(now: datetime, sla: Any, deadline: datetime | None) -> datetime | None:
+    """When an item is due: the bot's ``sla`` after it arrived, or its own deadline if sooner
+    (the dashboard counts items past it as breached and those close to it as at risk)."""
+    by_sla = now + timedelta(seconds=float(sla)) if sla else None
+    due = aware(deadline)
+    if due is None or (by_sla is not None and by_sla <= due):
+        return by_sla
+    return due
+
+
 def _item(row: Any) -> WorkItem:
     return WorkItem(
         id=row.id,
@@ -242,15 +252,15 @@ class SQLWorkQueue:
                 "reference": offer.reference,
                 "status": ItemStatus.new.value,
                 "priority": spec.get("priority", 0) if offer.priority is None else offer.priority,
-                "deadline": offer.deadline,
-                "not_before": offer.not_before,
+                "deadline": aware(offer.deadline),  # a naive time is UTC, as the store's are
+                "not_before": aware(offer.not_before),
                 "inputs_json": jsoncodec.dumps(offer.inputs),
                 "source": offer.source,
                 "source_path": offer.source_path,
                 "created_by": offer.created_by,
                 "created_at": now,
                 "updated_at": now,
-                "sla_due_at": now + timedelta(seconds=float(sla)) if sla else None,
+                "sla_due_at": _sla_due(now, sla, offer.deadline),
             }
             for offer in offers
         ]

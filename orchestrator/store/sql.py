@@ -236,7 +236,7 @@ class SQLRunStore(RunStore):
         ``create_all`` creates the indexes of the tables it creates only. Existence is read
         first, once per table, so that an up-to-date store takes no lock on the table.
         """
-        have = {ix["name"] for ix in inspect(self._write).get_indexes(table.name)}
+        have = self.index_names(table.name)
         stale = [name for name in retired if name in have]
         missing = [index for index in table.indexes if index.name not in have]
         if not stale and not missing:
@@ -246,6 +246,18 @@ class SQLRunStore(RunStore):
                 conn.execute(DropIndex(Index(name), if_exists=True))
             for index in missing:
                 conn.execute(CreateIndex(index, if_not_exists=True))
+
+    def index_names(self, table_name: str) -> set[str]:
+        """The names of ``table_name``'s indexes. On SQLite read from ``sqlite_master``:
+        SQLAlchemy's reflection skips indexes on expressions there (with a warning)."""
+        if not self.is_sqlite:
+            return {ix["name"] for ix in inspect(self._write).get_indexes(table_name)}
+        with self._write.connect() as conn:
+            rows = conn.exec_driver_sql(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
+                (table_name,),
+            )
+            return {row[0] for row in rows}
 
     @property
     def safe_url(self) -> str:

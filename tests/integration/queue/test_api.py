@@ -71,6 +71,22 @@ def test_enqueue_is_idempotent_and_needs_the_operator_role(client) -> None:
     assert len(client.get("/api/duplicates", headers=_auth("watch")).json()) == 1
 
 
+def test_deadline_and_postponement_need_their_utc_offset(client) -> None:
+    """A time without an offset is ambiguous (the bank's local time? UTC?): refused, with why."""
+    url = "/api/bots/ledger-bot/items"
+    for field in ("deadline", "not_before"):
+        body = {"reference": f"T-{field}", "inputs": {"reference": "T"}, field: "2026-11-28T18:00:00"}
+        refused = client.post(url, json=body, headers=_auth("ops"))
+        assert refused.status_code == 422
+        (problem,) = refused.json()["detail"]
+        assert problem["loc"] == ["body", field]
+        assert "timezone" in problem["msg"]
+    body = {"reference": "T-ok", "inputs": {"reference": "T"}, "deadline": "2026-11-28T18:00:00+08:00"}
+    created = client.post(url, json=body, headers=_auth("ops"))
+    assert created.status_code == 201
+    assert created.json()["item"]["deadline"].startswith("2026-11-28T10:00:00")  # kept in UTC
+
+
 def test_enqueue_batch_answers_per_item_in_order(client) -> None:
     items = [{"reference": f"B-{n}", "inputs": {"reference": f"B-{n}"}} for n in range(3)]
     url = "/api/bots/ledger-bot/items/batch"

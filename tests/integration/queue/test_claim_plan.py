@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from queue_helpers import published_queue
-from sqlalchemy import inspect, text
+from sqlalchemy import text
 
 from orchestrator.queue.tables import RETIRED_INDEXES
 from orchestrator.store import open_store
@@ -25,7 +25,7 @@ def test_claim_reads_the_claim_index_in_order_before_the_table_has_statistics(st
     for n in range(400):
         queue.enqueue("ledger-bot", f"R{n}", {"reference": f"R{n}"})
     plan = claim_plan(store)
-    assert "ix_work_items_claim" in plan, plan
+    assert "ix_work_items_claim_order" in plan, plan
     assert "Sort" not in plan, plan
     assert "TEMP B-TREE" not in plan, plan
 
@@ -33,7 +33,7 @@ def test_claim_reads_the_claim_index_in_order_before_the_table_has_statistics(st
 def test_claim_plan_with_statistics(store) -> None:
     seed(store, done=2000, new=50, analyze=True)
     plan = claim_plan(store)
-    assert "ix_work_items_claim" in plan, plan
+    assert "ix_work_items_claim_order" in plan, plan
     assert "Sort" not in plan, plan
 
 
@@ -56,7 +56,7 @@ def test_the_claim_with_handed_over_slots_reads_its_indexes(pg_url: str, analyze
         plan = handover_claim_plan(store)
     finally:
         store.close()
-    assert "Index Scan using ix_work_items_claim on work_items" in plan, plan
+    assert "Index Scan using ix_work_items_claim_order on work_items" in plan, plan
     assert "Index Scan using slots_pkey on slots" in plan, plan
     assert "Seq Scan" not in plan, plan
     assert "Sort" not in plan, plan
@@ -66,6 +66,13 @@ def test_opening_an_older_store_replaces_its_retired_indexes(store_url: str) -> 
     first = open_store(store_url)
     with first.engine.begin() as conn:
         conn.execute(text("DROP INDEX ix_work_items_open"))
+        conn.execute(text("DROP INDEX ix_work_items_claim_order"))  # before deadlines ordered the claim
+        conn.execute(
+            text(
+                "CREATE INDEX ix_work_items_claim ON work_items (priority DESC, created_at) "
+                "WHERE status = 'new'"
+            )
+        )
         conn.execute(text("CREATE INDEX ix_work_items_status_finished ON work_items (status, finished_at)"))
         conn.execute(
             text(
@@ -76,10 +83,10 @@ def test_opening_an_older_store_replaces_its_retired_indexes(store_url: str) -> 
     first.close()
 
     reopened = open_store(store_url)
-    names = {ix["name"] for ix in inspect(reopened.engine).get_indexes("work_items")}
+    names = reopened.index_names("work_items")
     reopened.close()
     assert not names & set(RETIRED_INDEXES)
-    assert {"ix_work_items_open", "ix_work_items_finished", "ix_work_items_claim"} <= names
+    assert {"ix_work_items_open", "ix_work_items_finished", "ix_work_items_claim_order"} <= names
 
 
 def test_the_dashboard_brings_back_the_run_tables_indexes_it_reads(store) -> None:
@@ -88,4 +95,4 @@ def test_the_dashboard_brings_back_the_run_tables_indexes_it_reads(store) -> Non
     with store.engine.begin() as conn:
         conn.execute(text("DROP INDEX ix_runs_created"))
     ensure_schema(store)
-    assert "ix_runs_created" in {ix["name"] for ix in inspect(store.engine).get_indexes("runs")}
+    assert "ix_runs_created" in store.index_names("runs")

@@ -88,6 +88,58 @@ def test_claim_order_priority_and_postponement(store, tmp_path: Path) -> None:
     assert all(c.item.status is ItemStatus.in_progress and c.item.attempts == 1 for c in claims)
 
 
+def _enqueue_with_deadlines(queue) -> list[str]:
+    """Items offered in this order; returns the order they must be claimed in (UiPath's: items
+    with a deadline first, by priority and then the earliest deadline; then the others, by
+    priority and then first in, first out)."""
+    now = datetime.now(UTC)
+    offers = [  # (reference, priority, deadline in hours)
+        ("plain-low", 0, None),
+        ("plain-high", 5, None),
+        ("due-3h-low", 0, 3),
+        ("due-2h-low", 0, 2),
+        ("plain-low-2", 0, None),
+        ("due-5h-high", 5, 5),
+    ]
+    for reference, priority, hours in offers:
+        deadline = None if hours is None else now + timedelta(hours=hours)
+        queue.enqueue("ledger-bot", reference, {"reference": reference}, priority=priority, deadline=deadline)
+    return ["due-5h-high", "due-2h-low", "due-3h-low", "plain-high", "plain-low", "plain-low-2"]
+
+
+def test_items_with_a_deadline_are_claimed_first(store, tmp_path: Path) -> None:
+    queue = published_queue(store, tmp_path, concurrency=10)
+    expected = _enqueue_with_deadlines(queue)
+    claimed = [queue.claim("runner-a", LEASE, limit=1)[0].item.reference for _ in expected]
+    assert claimed == expected
+
+
+def test_the_next_item_claimed_with_a_finish_respects_deadlines(store, tmp_path: Path) -> None:
+    queue = published_queue(store, tmp_path, concurrency=1)  # one slot, handed from item to item
+    expected = _enqueue_with_deadlines(queue)
+    (claim,) = queue.claim("runner-a", LEASE)
+    claimed = [claim.item.reference]
+    while len(claimed) < len(expected):
+        (claim,) = _finish_and_claim_next(queue, claim)
+        claimed.append(claim.item.reference)
+    assert claimed == expected
+
+
+def test_a_deadline_sooner_than_the_bots_sla_is_the_items_due_time(store, tmp_path: Path) -> None:
+    queue = published_queue(store, tmp_path, sla="2h")
+    soon, late = datetime.now(UTC) + timedelta(minutes=30), datetime.now(UTC) + timedelta(hours=5)
+    by_deadline = queue.enqueue("ledger-bot", "D1", {"reference": "D1"}, deadline=soon).item
+    by_sla = queue.enqueue("ledger-bot", "D2", {"reference": "D2"}, deadline=late).item
+    plain = queue.enqueue("ledger-bot", "D3", {"reference": "D3"}).item
+    assert abs(queue.get_item(by_deadline.id).sla_due_at - soon) < timedelta(seconds=1)
+    two_hours = plain.created_at + timedelta(hours=2)
+    assert abs(queue.get_item(plain.id).sla_due_at - two_hours) < timedelta(seconds=1)
+    assert abs(queue.get_item(by_sla.id).sla_due_at - (by_sla.created_at + timedelta(hours=2))) < timedelta(
+        seconds=1
+    )
+    assert queue.get_item(by_sla.id).deadline is not None
+
+
 def test_bot_concurrency_cap_holds_across_runners(store, tmp_path: Path) -> None:
     queue = published_queue(store, tmp_path, concurrency=2)
     for n in range(5):
