@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -138,6 +138,21 @@ def test_a_deadline_sooner_than_the_bots_sla_is_the_items_due_time(store, tmp_pa
         seconds=1
     )
     assert queue.get_item(by_sla.id).deadline is not None
+
+
+def test_times_with_another_offset_keep_their_instant(store, tmp_path: Path) -> None:
+    """Shanghai time in, the same instant out (SQLite has no time zones: it is stored as UTC)."""
+    shanghai = timezone(timedelta(hours=8))
+    queue = published_queue(store, tmp_path)
+    in_a_minute = (datetime.now(UTC) + timedelta(minutes=1)).astimezone(shanghai)
+    deadline = datetime(2026, 11, 28, 18, 0, tzinfo=shanghai)
+    item = queue.enqueue(
+        "ledger-bot", "TZ", {"reference": "TZ"}, deadline=deadline, not_before=in_a_minute
+    ).item
+    stored = queue.get_item(item.id)
+    assert stored.deadline == deadline  # 10:00 UTC
+    assert stored.not_before == in_a_minute
+    assert queue.claim("runner-a", LEASE, limit=1) == []  # postponed for another minute, not 8 hours ago
 
 
 def test_bot_concurrency_cap_holds_across_runners(store, tmp_path: Path) -> None:
