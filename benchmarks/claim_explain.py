@@ -18,7 +18,7 @@ import statistics
 import tempfile
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +54,10 @@ def seed(store: object, done: int, new: int = 20, analyze: bool = True) -> None:
                 "reference": f"ref-{n}",
                 "status": status,
                 "priority": n % 3,
+                # half the new items have a deadline: the claim takes those first
+                "deadline": now + timedelta(hours=n % 7)
+                if status == ItemStatus.new.value and n % 2
+                else None,
                 "inputs_json": "{}",
                 "source": "seed",
                 "created_at": now,
