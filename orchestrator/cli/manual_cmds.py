@@ -50,10 +50,11 @@ def register(app: typer.Typer) -> None:
                 ]
             )
             return
-        table = Table("run", "workflow", "step", "code", "reason", box=None, header_style="bold")
+        table = Table("run", "reference", "workflow", "step", "code", "reason", box=None, header_style="bold")
         for e in entries:
             table.add_row(
                 e.run.id[:12],
+                e.item.reference if e.item else "",  # the business key a person looks up
                 e.run.workflow,
                 e.run.parked_step or "",
                 e.run.reason_code or "",

@@ -249,6 +249,31 @@ def test_an_item_whose_inputs_do_not_fit_waits_for_a_person_with_a_run(runtime, 
     assert runtime.store.verify_audit().ok
 
 
+def test_rpa_manual_list_shows_the_reference_code_and_reason(
+    runtime, tmp_path: Path, store_url: str, run_rpa
+) -> None:
+    queue = published_queue(runtime.store, tmp_path)
+    queue.enqueue("ledger-bot", "INV-9", {"reference": "INV-9", "amount": "twelve"})
+    worker = Worker(runtime, queue, capacity=1, poll_interval=0.05)
+    asyncio.run(_drain(worker, queue, lambda: queue.status_counts().get(ItemStatus.needs_review) == 1))
+    result = run_rpa(
+        "--db",
+        store_url,
+        "--home",
+        str(tmp_path / ".rpa"),
+        "manual",
+        "list",
+        cwd=tmp_path,
+        env={"COLUMNS": "220"},
+    )
+    assert result.returncode == 0, result.stderr
+    (header, row) = [line.split() for line in result.stdout.strip().splitlines()]
+    assert header == ["run", "reference", "workflow", "step", "code", "reason"]
+    assert row[1:3] == ["INV-9", "post-to-ledger"]
+    assert row[3] == "invalid_item"  # no parked step: the run never started
+    assert " ".join(row[4:]).startswith("cannot start the run: input 'amount'")
+
+
 @pytest.mark.parametrize("finishing", [True, False], ids=["finished-meanwhile", "really-lost"])
 def test_a_heartbeat_tells_a_finished_item_from_a_lost_lease(
     runtime, tmp_path: Path, finishing: bool
