@@ -93,7 +93,7 @@ def register(app: typer.Typer) -> None:
     def retry(
         run_id: str, note: str = typer.Option("", "--note"), user: str | None = typer.Option(None, "--as")
     ) -> None:
-        """Run the parked step again."""
+        """Run the parked step again — or a failed run's failed step (a once step verifies first)."""
         rid = resolve_run_id(OPTIONS.runtime(), run_id)
         _act(_manual().retry, rid, _user(user), note)
         out.print(f"run {rid} sent back to the queue", markup=False)
@@ -130,7 +130,7 @@ def register(app: typer.Typer) -> None:
         reason: str = typer.Option(..., "--reason"),
         user: str | None = typer.Option(None, "--as"),
     ) -> None:
-        """End the item with a reason."""
+        """End the item with a reason (a parked or a failed one)."""
         rid = resolve_run_id(OPTIONS.runtime(), run_id)
         _act(_manual().reject, rid, _user(user), reason)
         out.print(f"run {rid} rejected", markup=False)

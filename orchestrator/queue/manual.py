@@ -3,11 +3,12 @@
 Actions (each audited with the user, and for corrections the before/after values):
 
 * ``retry`` — run the parked step again (e.g. the platform was down, or a person checked an
-  in-doubt payment is *not* on the platform);
+  in-doubt payment is *not* on the platform), or a failed run's failed step;
 * ``resume`` — correct the parked step's arguments (validated against the skill's input
   model), then run it again;
 * ``approve`` — four-eyes: a user other than the maker approves an approval step;
-* ``reject`` — end the item with a reason (its inbox file moves to ``failed/``).
+* ``reject`` — end the item with a reason (its inbox file moves to ``failed/``); a failed
+  item too, so that it is closed with why.
 """
 
 from __future__ import annotations
@@ -64,9 +65,11 @@ class ManualQueue:
             step = rows[-1] if rows else None
         return ManualEntry(run=run, item=self.queue.item_for_run(run_id), step=step)
 
-    def _parked(self, run_id: str) -> ManualEntry:
+    def _parked(self, run_id: str, *, or_failed: bool = False) -> ManualEntry:
+        """The entry of a run waiting for a person (``or_failed``: or one that failed)."""
         entry = self.entry(run_id)
-        if entry.run.status is not RunStatus.needs_review:
+        allowed = (RunStatus.needs_review, RunStatus.failed) if or_failed else (RunStatus.needs_review,)
+        if entry.run.status not in allowed:
             raise ManualActionError(f"run {run_id} is {entry.run.status.value}, not waiting for a person")
         return entry
 
@@ -85,12 +88,19 @@ class ManualQueue:
             step_id=entry.run.parked_step,
             overrides=overrides,
             payload=payload,
+            # a failed step is retried as after any failed attempt (a once step verifies first:
+            # time has passed since); a parked one as the person decided
+            retry_kind="technical" if entry.run.status is RunStatus.failed else "operator",
         )
         if entry.item is not None:
             self.queue.requeue(entry.item.id, actor=user)
 
     def retry(self, run_id: str, user: str, note: str = "") -> None:
-        entry = self._parked(run_id)
+        """Run the parked step again — or the step a failed run failed at (a technical error that
+        outlasted its retries, e.g. a platform down for an hour). A ``once`` step failed only when
+        its effect was known not to have happened; as time has passed since, it asks its verify
+        again before it runs (without one it waits in doubt for a person)."""
+        entry = self._parked(run_id, or_failed=True)
         self._send_back(entry, user, "retry", None, {"note": note, "reason_was": entry.run.reason})
 
     def resume(self, run_id: str, user: str, corrections: dict[str, Any], note: str = "") -> dict[str, Any]:
@@ -149,7 +159,7 @@ class ManualQueue:
         if not reason.strip():
             raise ManualActionError("a rejection needs a reason")
         entry = self.entry(run_id)
-        if entry.run.status.is_terminal:
+        if entry.run.status in (RunStatus.done, RunStatus.rejected):
             raise ManualActionError(f"run {run_id} is already {entry.run.status.value}")
         self.store.close_run(run_id, RunStatus.rejected, actor=user, reason=reason)
         if entry.item is not None:

@@ -741,13 +741,15 @@ class SQLRunStore(RunStore):
         step_id: str | None,
         overrides: dict[str, dict[str, Any]] | None = None,
         payload: dict[str, Any] | None = None,
+        retry_kind: str = "operator",
     ) -> None:
         """A person sends a parked run back to work: its parked step will run again.
 
-        The parked step's rows are marked ``retrying`` with kind ``operator`` (so a ``once``
-        step is retried as the person decided, without a verify), corrections are stored as
-        overrides of that step's arguments, and the run goes back to ``pending`` — all audited
-        with who did what, in one transaction.
+        The parked step's rows are marked ``retrying`` with kind ``retry_kind``: ``operator``
+        (a ``once`` step is retried as the person decided, without a verify) or ``technical``
+        (as after a failed attempt: a ``once`` step asks its verify first, or is parked in
+        doubt without one). Corrections are stored as overrides of that step's arguments, and
+        the run goes back to ``pending`` — all audited with who did what, in one transaction.
         """
         now = utcnow()
         with self._tx_with_audit() as (conn, append):
@@ -781,7 +783,7 @@ class SQLRunStore(RunStore):
                             [StepStatus.needs_review.value, StepStatus.failed.value, StepStatus.started.value]
                         ),
                     )
-                    .values(status=StepStatus.retrying.value, error_kind="operator")
+                    .values(status=StepStatus.retrying.value, error_kind=retry_kind)
                 )
             append(
                 AuditEvent(

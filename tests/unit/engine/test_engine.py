@@ -442,3 +442,76 @@ def test_declared_resources_are_held_exclusively_within_a_process() -> None:
         assert max(overlaps) == 2
 
     asyncio.run(scenario())
+
+
+def _manual(harness):
+    from orchestrator.queue.manual import ManualQueue
+    from orchestrator.queue.store import SQLWorkQueue
+
+    return ManualQueue(harness.store, SQLWorkQueue(harness.store), harness.registry)
+
+
+FAILING = """
+name: failing
+steps:
+  - id: post
+    uses: {skill}
+    retry: {{max_attempts: 2, initial_interval: 1s}}
+    with: {{name: post, fail_times: 2, applied: false}}
+"""
+
+
+def test_a_person_retries_a_failed_run_once_the_platform_is_back(harness) -> None:
+    executor = harness.executor()
+    failed = harness.run(FAILING.format(skill="think.probe"))
+    assert failed.status is RunStatus.failed
+    _manual(harness).retry(failed.run_id, "bob", "the clearing terminal is back")
+    assert harness.store.get_run(failed.run_id).status is RunStatus.pending
+    outcome = asyncio.run(executor.execute(failed.run_id))
+    assert outcome.status is RunStatus.done
+    assert probes.CALLS["post"] == 3
+    (retry,) = harness.store.audit_events(run_id=failed.run_id, kind="manual_retry")
+    assert (retry.actor, retry.payload["note"]) == ("bob", "the clearing terminal is back")
+
+
+def test_a_retried_failed_payment_asks_the_platform_first(harness) -> None:
+    """Failed means "not applied" when it failed; by the retry the payment may be there (keyed
+    by hand, or a late delivery): the verify finds it and it is not keyed twice."""
+    executor = harness.executor()
+    failed = harness.run(FAILING.format(skill="do.probe_post"))
+    assert failed.status is RunStatus.failed
+    assert probes.CALLS["post"] == 2
+    probes.PLATFORM[f"{failed.run_id}:post"] = {"name": "keyed by hand"}
+    _manual(harness).retry(failed.run_id, "bob")
+    outcome = asyncio.run(executor.execute(failed.run_id))
+    assert outcome.status is RunStatus.done
+    assert probes.CALLS["post"] == 2  # adopted, not posted again
+    (step,) = harness.store.get_steps(failed.run_id)
+    assert step.adopted
+
+
+def test_a_retried_failed_payment_without_a_verify_waits_for_a_person(harness) -> None:
+    executor = harness.executor()
+    failed = harness.run(FAILING.format(skill="do.probe_post_blind"))
+    assert failed.status is RunStatus.failed
+    _manual(harness).retry(failed.run_id, "bob")
+    outcome = asyncio.run(executor.execute(failed.run_id))
+    assert outcome.status is RunStatus.needs_review
+    assert outcome.reason_code == "in_doubt"
+    assert probes.CALLS["post"] == 2
+    _manual(harness).retry(failed.run_id, "bob", "checked: not on the platform")  # as the person decided
+    assert asyncio.run(executor.execute(failed.run_id)).status is RunStatus.done
+    assert probes.CALLS["post"] == 3
+
+
+def test_a_failed_run_can_be_rejected_with_a_reason_but_not_twice(harness) -> None:
+    from orchestrator.queue.manual import ManualActionError
+
+    failed = harness.run(FAILING.format(skill="think.probe"))
+    _manual(harness).reject(failed.run_id, "bob", "the customer cancelled the instruction")
+    run = harness.store.get_run(failed.run_id)
+    assert (run.status, run.reason) == (RunStatus.rejected, "the customer cancelled the instruction")
+    with pytest.raises(ManualActionError, match="already rejected"):
+        _manual(harness).reject(failed.run_id, "bob", "again")
+    with pytest.raises(ManualActionError, match="not waiting for a person"):
+        _manual(harness).retry(failed.run_id, "bob")
