@@ -32,7 +32,7 @@ def run_detail(dashboard: Dashboard, run_id: str, principal: Principal) -> RunDe
         return None
     steps = dashboard.store.get_steps(run_id)
     manual = None
-    if record.status is RunStatus.needs_review:
+    if record.status in (RunStatus.needs_review, RunStatus.failed):  # a failed one: retry or reject
         manual = manual_view(dashboard.manual.entry(run_id), dashboard.registry, principal, item)
     return RunDetail(
         run=run,

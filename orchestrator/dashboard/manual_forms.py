@@ -19,6 +19,7 @@ from orchestrator import jsoncodec
 from orchestrator.api.security import Principal, Role
 from orchestrator.dashboard.models import FormField, ItemView, ManualView
 from orchestrator.dashboard.queries.work import shown
+from orchestrator.enums import RunStatus
 from orchestrator.queue.manual import ManualActionError, ManualEntry
 from orchestrator.registry import SkillRegistry
 
@@ -80,6 +81,8 @@ def form_fields(entry: ManualEntry, registry: SkillRegistry) -> list[FormField]:
 def allowed_actions(entry: ManualEntry, principal: Principal, fields: list[FormField]) -> list[str]:
     if principal.role < Role.operator:
         return []
+    if entry.run.status is RunStatus.failed:
+        return ["retry", "reject"]  # the cause fixed (a platform back), or closed with why
     actions = ["retry"]
     awaiting_approval = entry.run.reason_code == APPROVAL_CODE
     if fields and not awaiting_approval:
