@@ -57,6 +57,13 @@ class ManualAction(BaseModel):
     reason: str = Field("", max_length=2000, description="reject: the reason.")
 
 
+class RetryFailed(BaseModel):
+    bot: str | None = Field(None, description="Only this bot's items.")
+    reason_code: str | None = Field(None, description="Only runs that failed with this reason code.")
+    note: str = Field("", max_length=2000, description="Why (kept in the audit trail of each retry).")
+    limit: int = Field(500, ge=1, le=10000, description="At most this many, newest first.")
+
+
 def item_json(item: WorkItem) -> dict[str, Any]:
     data = jsoncodec.to_jsonable(item.__dict__)
     data["status"] = item.status.value
@@ -217,6 +224,23 @@ def build_api(context: ServiceContext) -> APIRouter:
                 }
             )
         return out
+
+    @api.post("/manual/retry-failed", tags=["manual"])
+    def manual_retry_failed(body: RetryFailed, who: Principal = Depends(operator)) -> dict[str, Any]:
+        """Retry every failed item (of a bot, failed with a reason code), newest first."""
+        entries = context.manual.retry_failed(
+            who.user, bot=body.bot, reason_code=body.reason_code, note=body.note, limit=body.limit
+        )
+        return {
+            "retried": [
+                {
+                    "run_id": e.run.id,
+                    "item": e.item.id if e.item else None,
+                    "reference": e.item.reference if e.item else None,
+                }
+                for e in entries
+            ]
+        }
 
     @api.post("/manual/{run_id}/{action}", tags=["manual"])
     def manual_action(

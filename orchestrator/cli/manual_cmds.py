@@ -98,6 +98,30 @@ def register(app: typer.Typer) -> None:
         _act(_manual().retry, rid, _user(user), note)
         out.print(f"run {rid} sent back to the queue", markup=False)
 
+    @manual.command("retry-failed")
+    def retry_failed(
+        bot: str | None = typer.Option(None, "--bot", help="Only this bot's items."),
+        code: str | None = typer.Option(None, "--code", help="Only runs that failed with this reason code."),
+        limit: int = typer.Option(500, "--limit", min=1, max=10000, help="At most this many, newest first."),
+        dry_run: bool = typer.Option(False, "--dry-run", help="List them; retry nothing."),
+        note: str = typer.Option("", "--note"),
+        user: str | None = typer.Option(None, "--as"),
+    ) -> None:
+        """Retry every failed item (after an outage that outlasted the steps' retries)."""
+        try:
+            entries = _manual().retry_failed(
+                _user(user), bot=bot, reason_code=code, note=note, limit=limit, dry_run=dry_run
+            )
+        except RpaError as exc:
+            raise CliError(str(exc)) from None
+        for e in entries:
+            reference = e.item.reference if e.item else ""
+            out.print(
+                f"{e.run.id[:12]}  {reference}  {e.run.reason_code or ''}  {e.run.reason or ''}", markup=False
+            )
+        verb = "would retry" if dry_run else "sent back to the queue:"
+        out.print(f"{verb} {len(entries)} failed item(s)", markup=False)
+
     @manual.command("resume")
     def resume(
         run_id: str,

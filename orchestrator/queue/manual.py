@@ -103,6 +103,36 @@ class ManualQueue:
         entry = self._parked(run_id, or_failed=True)
         self._send_back(entry, user, "retry", None, {"note": note, "reason_was": entry.run.reason})
 
+    def retry_failed(
+        self,
+        user: str,
+        *,
+        bot: str | None = None,
+        reason_code: str | None = None,
+        note: str = "",
+        limit: int = 500,
+        dry_run: bool = False,
+    ) -> list[ManualEntry]:
+        """``retry`` every failed work item (of ``bot``, failed with ``reason_code``), newest
+        first, up to ``limit`` — after an outage that outlasted the steps' retries. Each retry is
+        audited on its own; ``dry_run``: only the entries that would be retried."""
+        entries = []
+        for item in self.queue.list_items(bot=bot, status=ItemStatus.failed, limit=limit):
+            if not item.run_id:
+                continue
+            entry = self.entry(item.run_id)
+            if entry.run.status is not RunStatus.failed:
+                continue
+            if reason_code is not None and entry.run.reason_code != reason_code:
+                continue
+            if not dry_run:
+                try:
+                    self.retry(entry.run.id, user, note)
+                except ManualActionError:  # retried or rejected meanwhile by someone else
+                    continue
+            entries.append(entry)
+        return entries
+
     def resume(self, run_id: str, user: str, corrections: dict[str, Any], note: str = "") -> dict[str, Any]:
         """Correct the parked step's arguments and run it again; returns the before/after."""
         entry = self._parked(run_id)

@@ -149,6 +149,14 @@ def test_manual_actions_over_http(client) -> None:
     assert client.get("/api/manual", headers=_auth("watch")).json() == []
 
 
+def test_retry_failed_needs_the_operator_role(client) -> None:
+    url = "/api/manual/retry-failed"
+    assert client.post(url, json={}, headers=_auth("watch")).status_code == 403
+    answer = client.post(url, json={"bot": "ledger-bot"}, headers=_auth("ops"))
+    assert (answer.status_code, answer.json()) == (200, {"retried": []})  # nothing failed
+    assert client.post(url, json={"limit": 0}, headers=_auth("ops")).status_code == 422
+
+
 def test_openapi_documents_the_api(client) -> None:
     paths = client.get("/openapi.json", headers=_auth("watch")).json()["paths"]
     for path in (

@@ -361,3 +361,78 @@ def test_after_commit_runs_only_for_a_committed_transaction(runtime) -> None:
     with pytest.raises(RuntimeError):
         failing_transaction()
     assert called == ["committed"]
+
+
+STATUS_WORKFLOW = """
+name: fetch-status
+inputs:
+  reference: {type: string}
+  url: {type: string}
+steps:
+  - id: fetch
+    uses: do.http_get
+    retry: {max_attempts: 1}
+    with: {url: "${{ inputs.url }}", timeout_s: 5}
+"""
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_failed_items_are_retried_together_once_the_platform_is_back(
+    runtime, tmp_path: Path, store_url: str, run_rpa
+) -> None:
+    import http.server
+    import threading
+
+    from orchestrator.queue.bots import load_bot_file, publish
+
+    (tmp_path / "workflows").mkdir()
+    (tmp_path / "bots").mkdir()
+    (tmp_path / "workflows" / "status.yaml").write_text(STATUS_WORKFLOW, encoding="utf-8")
+    (tmp_path / "bots" / "status-bot.yaml").write_text(
+        "name: status-bot\nworkflow: ../workflows/status.yaml\nconcurrency: 2\n", encoding="utf-8"
+    )
+    queue = published_queue(runtime.store, tmp_path / "ledger")
+    publish(queue, load_bot_file(tmp_path / "bots" / "status-bot.yaml", runtime.registry))
+    port = _free_port()  # nothing listens there yet: the platform is down
+    for reference in ("S-1", "S-2"):
+        queue.enqueue("status-bot", reference, {"reference": reference, "url": f"http://127.0.0.1:{port}/"})
+    worker = Worker(runtime, queue, capacity=2, poll_interval=0.05)
+    asyncio.run(_drain(worker, queue, lambda: queue.status_counts("status-bot").get(ItemStatus.failed) == 2))
+    manual = ManualQueue(runtime.store, queue, runtime.registry)
+    assert [e.item.reference for e in manual.retry_failed("bob", dry_run=True)] == ["S-2", "S-1"]
+    assert manual.retry_failed("bob", reason_code="no-such-code") == []
+    assert manual.retry_failed("bob", bot="ledger-bot") == []
+    dry = run_rpa(
+        "--db",
+        store_url,
+        "--home",
+        str(tmp_path / ".rpa"),
+        "manual",
+        "retry-failed",
+        "--dry-run",
+        cwd=tmp_path,
+    )
+    assert dry.returncode == 0, dry.stderr
+    assert "would retry 2 failed item(s)" in dry.stdout
+    assert queue.status_counts("status-bot") == {ItemStatus.failed: 2}  # a dry run changes nothing
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), http.server.SimpleHTTPRequestHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:  # the platform is back
+        retried = manual.retry_failed("bob", bot="status-bot", note="terminal back at 02:10")
+        assert sorted(e.item.reference for e in retried) == ["S-1", "S-2"]
+        asyncio.run(
+            _drain(worker, queue, lambda: queue.status_counts("status-bot").get(ItemStatus.done) == 2)
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+    notes = [e.payload["note"] for e in runtime.store.audit_events(kind="manual_retry")]
+    assert notes == ["terminal back at 02:10"] * 2
