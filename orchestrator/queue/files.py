@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from loguru import logger
@@ -26,3 +27,29 @@ def settle_source_file(item: WorkItem, status: ItemStatus, reason: str | None = 
     except (RpaError, OSError) as exc:
         logger.warning("could not move {} after item {} ended: {}", path, item.id, exc)
         return None
+
+
+def restore_source_file(item: WorkItem) -> Path | None:
+    """Put a failed folder item's file back in its inbox, where its run reads it, when a person
+    retries the item; None when it is not in ``failed/`` (nothing moves, and the run will say
+    what is missing).
+
+    Called before the item is requeued: the inbox watcher takes a file it has not seen before
+    as settling, not ready, so it cannot send the file back to ``failed/`` in between.
+    """
+    if not item.source_path or not item.source.startswith("folder:"):
+        return None
+    from skills.hear.inbox import FAILED
+
+    path = Path(item.source_path)
+    parked = path.parent.resolve().parent / FAILED / path.name
+    if path.exists() or parked.is_symlink() or not parked.is_file():
+        return None
+    try:
+        os.link(parked, path)  # never over a file that arrived meanwhile under the same name
+        parked.unlink()
+    except OSError as exc:
+        logger.warning("could not put {} back in its inbox for item {}: {}", parked, item.id, exc)
+        return None
+    parked.with_name(f"{parked.name}.reason.txt").unlink(missing_ok=True)
+    return path

@@ -23,7 +23,7 @@ from orchestrator import jsoncodec
 from orchestrator.enums import RunStatus
 from orchestrator.errors import RpaError
 from orchestrator.models import RunRecord, StepRecord
-from orchestrator.queue.files import settle_source_file
+from orchestrator.queue.files import restore_source_file, settle_source_file
 from orchestrator.queue.models import ItemStatus, WorkItem
 from orchestrator.queue.store import SQLWorkQueue
 from orchestrator.registry import SkillRegistry
@@ -81,6 +81,8 @@ class ManualQueue:
         overrides: dict[str, Any] | None,
         payload: dict[str, Any],
     ) -> None:
+        if entry.item is not None and entry.item.status is ItemStatus.failed:
+            restore_source_file(entry.item)  # the run reads its file from the inbox
         self.store.reopen_run(
             entry.run.id,
             actor=user,

@@ -436,3 +436,75 @@ def test_failed_items_are_retried_together_once_the_platform_is_back(
         server.server_close()
     notes = [e.payload["note"] for e in runtime.store.audit_events(kind="manual_retry")]
     assert notes == ["terminal back at 02:10"] * 2
+
+
+FILE_WORKFLOW = """
+name: file-and-status
+inputs:
+  path: {type: string}
+  url: {type: string}
+steps:
+  - id: read
+    uses: do.read_file
+    with: {path: "${{ inputs.path }}"}
+  - id: fetch
+    uses: do.http_get
+    retry: {max_attempts: 1}
+    with: {url: "${{ inputs.url }}", timeout_s: 5}
+"""
+
+
+def test_a_retried_failed_folder_item_gets_its_file_back_then_moves_to_processed(
+    runtime, tmp_path: Path
+) -> None:
+    """A failed item's file went to failed/; its run reads it from the inbox, so a person's
+    retry puts it back there first — and once the item is done it moves to processed/."""
+    import http.server
+    import threading
+
+    port = _free_port()
+    (tmp_path / "workflows").mkdir()
+    (tmp_path / "bots").mkdir()
+    (tmp_path / "workflows" / "file.yaml").write_text(FILE_WORKFLOW, encoding="utf-8")
+    (tmp_path / "bots" / "file-bot.yaml").write_text(
+        "name: file-bot\nworkflow: ../workflows/file.yaml\n"
+        "triggers: [{type: folder, path: ../inbox, pattern: '*.txt', settle: 0s, poll: 100ms, input: path,"
+        f" reference: name, inputs: {{url: 'http://127.0.0.1:{port}/'}}}}]\n",
+        encoding="utf-8",
+    )
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "m1.txt").write_text("MT103 ...")
+    service = Service(runtime, runners=1, serve_http=False, bots_dir=tmp_path / "bots")
+    failed_file = tmp_path / "failed" / "m1.txt"
+    done_file = tmp_path / "processed" / "m1.txt"
+
+    async def until(condition: Any) -> None:
+        stop = asyncio.Event()
+        task = asyncio.create_task(service.run(stop))
+        for _ in range(600):
+            await asyncio.sleep(0.05)
+            if condition():
+                break
+        stop.set()
+        await task
+
+    asyncio.run(
+        until(lambda: failed_file.exists() and service.queue.status_counts() == {ItemStatus.failed: 1})
+    )
+    assert failed_file.with_name("m1.txt.reason.txt").exists()
+    manual = ManualQueue(runtime.store, service.queue, runtime.registry)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), http.server.SimpleHTTPRequestHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        (retried,) = manual.retry_failed("bob")
+        assert retried.item.reference == "m1.txt"
+        assert (inbox / "m1.txt").read_text() == "MT103 ..."  # back where its run reads it
+        assert not failed_file.exists()
+        assert not failed_file.with_name("m1.txt.reason.txt").exists()
+        asyncio.run(until(lambda: done_file.exists()))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert service.queue.status_counts() == {ItemStatus.done: 1}
+    assert not (inbox / "m1.txt").exists()
