@@ -392,7 +392,7 @@ class Worker:
         """
         fields = _item_fields(claim, outcome)
         try:
-            with self.runtime.store.hot_tx() as tx:
+            with self.queue.store.hot_tx() as tx:  # the store queue.finish would use
                 if park_run:
                     fields["run_id"] = self.queue.park_item_run_in(
                         tx,
