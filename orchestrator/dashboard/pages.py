@@ -24,6 +24,7 @@ from orchestrator.queue.models import ItemStatus
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
 ACTIONS = ("retry", "resume", "approve", "reject")
+BULK_RETRY = "retry-failed"  # every failed item back to the queue, after an outage
 
 
 class FilterError(ValueError):
@@ -170,12 +171,38 @@ def run_page(request: Request, run_id: str) -> Response:
     return render(request, "run.html", detail=detail, done=ok if ok in ACTIONS else None, error="")
 
 
+def _manual_page(
+    request: Request, *, status_code: int = 200, done: str | None = None, error: str = ""
+) -> Response:
+    dashboard = dashboard_of(request)
+    return render(
+        request,
+        "manual.html",
+        status_code=status_code,
+        entries=manual_entries(dashboard, caller_of(request).principal),
+        failed=dashboard.queue.status_counts().get(ItemStatus.failed, 0),
+        done=done,
+        error=error,
+    )
+
+
 @router.get("/work/manual")
 def manual_page(request: Request) -> Response:
-    dashboard = dashboard_of(request)
-    entries = manual_entries(dashboard, caller_of(request).principal)
     ok = request.query_params.get("ok")
-    return render(request, "manual.html", entries=entries, done=ok if ok in ACTIONS else None, error="")
+    return _manual_page(request, done=ok if ok in (*ACTIONS, BULK_RETRY) else None)
+
+
+@router.post("/work/manual/retry-failed")
+async def retry_failed_action(request: Request) -> Response:
+    """Every failed item back to the queue (after an outage); each retry is audited."""
+    dashboard = dashboard_of(request)
+    caller = require_role(request, Role.operator)
+    form = await request.form()
+    note = str(form.get("note", ""))[:2000]
+    from starlette.concurrency import run_in_threadpool
+
+    await run_in_threadpool(dashboard.manual.retry_failed, caller.principal.user, note=note)
+    return RedirectResponse(f"/work/manual?ok={BULK_RETRY}", status_code=303)
 
 
 @router.post("/work/manual/{run_id}/{action}")
@@ -216,8 +243,7 @@ async def manual_action(request: Request, run_id: str, action: str) -> Response:
     except (ManualActionError, RunNotFound) as exc:
         message = str(exc) if isinstance(exc, ManualActionError) else f"there is no run {run_id}"
         if back == "/work/manual":
-            entries = await run_in_threadpool(manual_entries, dashboard, caller.principal)
-            return render(request, "manual.html", status_code=409, entries=entries, done=None, error=message)
+            return await run_in_threadpool(lambda: _manual_page(request, status_code=409, error=message))
         detail = await run_in_threadpool(run_detail, dashboard, run_id, caller.principal)
         if detail is None:
             return render(request, "error.html", status_code=404, message=message)

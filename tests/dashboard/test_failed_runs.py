@@ -6,7 +6,7 @@ import asyncio
 from datetime import timedelta
 from pathlib import Path
 
-from dash_helpers import client_for, csrf_of, isolated_app, sign_in_testclient
+from dash_helpers import client_for, csrf_of, isolated_app, sign_in_testclient, write_bots
 
 from orchestrator.enums import RunStatus
 from orchestrator.store.sql import utcnow
@@ -48,5 +48,43 @@ def test_an_operator_retries_a_failed_run_from_its_page(tmp_path: Path) -> None:
         )
         assert (sent.status_code, sent.headers["location"]) == (303, f"/work/runs/{run_id}?ok=retry")
         assert runtime.store.get_run(run_id).status is RunStatus.pending
+    finally:
+        asyncio.run(runtime.aclose())
+
+
+def test_the_manual_page_retries_every_failed_item_at_once(tmp_path: Path) -> None:
+    from orchestrator.queue.models import ItemStatus
+    from orchestrator.queue.service import publish_bots
+
+    app, runtime = isolated_app(tmp_path)
+    try:
+        queue = app.state.context.queue
+        publish_bots(runtime, queue, write_bots(tmp_path))
+        for reference in ("F-1", "F-2"):  # as a runner leaves them after a platform outage
+            queue.enqueue("ledger-bot", reference, {"reference": reference})
+            (claim,) = queue.claim("runner-a", timedelta(seconds=30), limit=1)
+            run = runtime.store.create_run(f"run-{reference}", "post-to-ledger", "digest", {}, claim.item.id)
+            fence = runtime.store.acquire_run(run.id, "runner-a", utcnow() + timedelta(seconds=30))
+            runtime.store.finish_run(fence, RunStatus.failed, reason="terminal down", parked_step="post")
+            queue.finish(claim, ItemStatus.failed, reason="terminal down", run_id=run.id)
+
+        viewer = client_for(app)
+        sign_in_testclient(viewer, "vera")
+        page = viewer.get("/work/manual").text
+        assert "2 failed item(s)" in page
+        assert 'data-test="retry-failed"' not in page  # viewers see, operators act
+
+        operator = client_for(app)
+        sign_in_testclient(operator, "olga")
+        assert 'data-test="retry-failed"' in operator.get("/work/manual").text
+        sent = operator.post(
+            "/work/manual/retry-failed", data={"csrf_token": csrf_of(operator), "note": "terminal back"}
+        )
+        assert (sent.status_code, sent.headers["location"]) == (303, "/work/manual?ok=retry-failed")
+        assert queue.status_counts() == {ItemStatus.new: 2}
+        assert {runtime.store.get_run(f"run-{r}").status for r in ("F-1", "F-2")} == {RunStatus.pending}
+        assert "failed item(s)" not in operator.get("/work/manual").text
+        forbidden = viewer.post("/work/manual/retry-failed", data={"csrf_token": csrf_of(viewer)})
+        assert forbidden.status_code == 403
     finally:
         asyncio.run(runtime.aclose())
