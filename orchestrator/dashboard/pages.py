@@ -180,7 +180,7 @@ def _manual_page(
         "manual.html",
         status_code=status_code,
         entries=manual_entries(dashboard, caller_of(request).principal),
-        failed=dashboard.queue.status_counts().get(ItemStatus.failed, 0),
+        failed=dashboard.queue.status_counts(statuses=[ItemStatus.failed]).get(ItemStatus.failed, 0),
         done=done,
         error=error,
     )
