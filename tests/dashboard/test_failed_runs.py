@@ -12,10 +12,10 @@ from orchestrator.enums import RunStatus
 from orchestrator.store.sql import utcnow
 
 
-def _failed_run(runtime) -> str:
+def _failed_run(runtime, run_id: str = "failed-run-1", item_id: str | None = None) -> str:
     """A run that failed at step ``post`` (a platform down longer than its retries)."""
     store = runtime.store
-    run = store.create_run("failed-run-1", "post-to-ledger", "digest", {"reference": "F-1"})
+    run = store.create_run(run_id, "post-to-ledger", "digest", {"reference": "F-1"}, item_id)
     fence = store.acquire_run(run.id, "runner-a", utcnow() + timedelta(seconds=30))
     store.finish_run(
         fence,
@@ -63,10 +63,8 @@ def test_the_manual_page_retries_every_failed_item_at_once(tmp_path: Path) -> No
         for reference in ("F-1", "F-2"):  # as a runner leaves them after a platform outage
             queue.enqueue("ledger-bot", reference, {"reference": reference})
             (claim,) = queue.claim("runner-a", timedelta(seconds=30), limit=1)
-            run = runtime.store.create_run(f"run-{reference}", "post-to-ledger", "digest", {}, claim.item.id)
-            fence = runtime.store.acquire_run(run.id, "runner-a", utcnow() + timedelta(seconds=30))
-            runtime.store.finish_run(fence, RunStatus.failed, reason="terminal down", parked_step="post")
-            queue.finish(claim, ItemStatus.failed, reason="terminal down", run_id=run.id)
+            run_id = _failed_run(runtime, f"run-{reference}", claim.item.id)
+            queue.finish(claim, ItemStatus.failed, reason="terminal down", run_id=run_id)
 
         viewer = client_for(app)
         sign_in_testclient(viewer, "vera")
