@@ -47,7 +47,11 @@ class Settings(BaseSettings):
         2, ge=0, le=64, description="Runs executed at once by 'rpa serve' (embedded runners)."
     )
     poll_interval: float = Field(
-        0.5, gt=0, le=60, description="Seconds between claims when the queue is empty."
+        0.5,
+        gt=0,
+        le=60,
+        description="Longest wait in seconds between claims when the queue is empty (a runner "
+        "that just ran dry looks again after 5 ms, then twice as long each time up to this).",
     )
     shutdown_grace: float = Field(
         20.0, ge=0, le=600, description="Seconds running items get to finish on SIGTERM."

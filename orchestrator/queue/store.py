@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from loguru import logger
 from sqlalchemy import Connection, and_, delete, func, insert, select, update
 
 from orchestrator import jsoncodec
@@ -129,6 +130,22 @@ class SQLWorkQueue:
         self.store = store
         self._bot_cache: dict[str, PublishedBot] = {}
         self._sql = QueueStatements.build(postgresql=not store.is_sqlite, insert=store._insert)
+        self._arrival_listeners: list[Callable[[], None]] = []
+
+    # -- new work in this process ------------------------------------------------------
+    def on_new_items(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Call ``listener`` whenever this process commits claimable items (an enqueue, a
+        person's retry): the runners of ``rpa serve`` start them at once instead of at their
+        next poll. It may be called from any thread. Returns the function that unsubscribes."""
+        self._arrival_listeners.append(listener)
+        return lambda: self._arrival_listeners.remove(listener)
+
+    def _announce_new_items(self) -> None:
+        for listener in list(self._arrival_listeners):
+            try:
+                listener()
+            except Exception as exc:  # the items are committed: a runner's wake-up must not undo that
+                logger.warning("could not wake a runner about new items: {}", exc)
 
     # -- bots --------------------------------------------------------------------------
     def publish_bot(
@@ -267,12 +284,15 @@ class SQLWorkQueue:
         if len(offers) == 1 and self.store.pipelined:
             created = self._enqueue_new(bot, offers[0], rows[0], now)
             if created is not None:
+                self._announce_new_items()
                 return [created]
         with self.store.hot_tx() as tx:
             inserted = tx.rows_many([(self._sql.insert_item, row) for row in rows])
             for offer, row, got in zip(offers, rows, inserted, strict=True):
                 if got:
                     tx.append(_enqueued_event(bot, offer, row, now))
+        if any(inserted):
+            self._announce_new_items()
         return [
             EnqueueResult(_item(got[0]), created=True) if got else self._offered_again(bot, offer, now)
             for offer, got in zip(offers, inserted, strict=True)
@@ -876,6 +896,7 @@ class SQLWorkQueue:
                     crashes=0,
                 )
             )
+        self._announce_new_items()
 
     def reject(self, item_id: str, *, reason: str) -> None:
         now = utcnow()

@@ -64,6 +64,7 @@ class Worker:
         lease: timedelta = timedelta(seconds=30),
         bots: Sequence[str] | None = None,
         poll_interval: float = 0.5,
+        first_poll: float = 0.005,
         grace: float = 20.0,
         owner: str | None = None,
         on_finished: Callable[[Claim, RunOutcome | None], None] | None = None,
@@ -73,7 +74,12 @@ class Worker:
         self.capacity = capacity
         self.lease = lease
         self.bots = list(bots) if bots else None
+        # an empty queue is looked at again after first_poll, then after twice as long each
+        # time up to poll_interval: a runner that just ran dry catches the next item within
+        # milliseconds, and an idle one costs the database a claim every poll_interval
         self.poll_interval = poll_interval
+        self.first_poll = min(first_poll, poll_interval)
+        self._empty_polls = 0
         self.grace = grace
         self.owner = owner or default_owner()
         self.on_finished = on_finished
@@ -94,9 +100,12 @@ class Worker:
         self.queue.register_runner(self.owner, socket.gethostname(), os.getpid(), self.capacity)
         beat = asyncio.create_task(self._heartbeats(stop))
         stopper = asyncio.create_task(self._wake_on(stop))
+        loop = asyncio.get_running_loop()
+        unsubscribe = self.queue.on_new_items(lambda: loop.call_soon_threadsafe(self._new_items))
         try:
             await self._loop(stop)
         finally:
+            unsubscribe()
             self.stopping = True
             for task in (beat, stopper):
                 task.cancel()
@@ -117,7 +126,8 @@ class Worker:
             free = self.capacity - len(self.active)
             claims = self.prefetched[: max(free, 0)]
             del self.prefetched[: len(claims)]
-            if free > len(claims) and not self.prefetched:
+            looked = free > len(claims) and not self.prefetched
+            if looked:
                 try:
                     claims += self.queue.claim(
                         self.owner,
@@ -133,7 +143,12 @@ class Worker:
                 task = asyncio.create_task(self._process(claim), name=f"item-{claim.item.id}")
                 self.active[task] = claim
                 task.add_done_callback(self._done)
-            if not claims:
+            if claims:
+                self._empty_polls = 0
+            elif looked:  # the queue had nothing for us
+                await self._idle(min(self.first_poll * 2**self._empty_polls, self.poll_interval))
+                self._empty_polls = min(self._empty_polls + 1, 32)
+            else:  # no room: an item finishing wakes the loop
                 await self._idle(self.poll_interval)
 
     async def _idle(self, timeout: float) -> None:
@@ -159,6 +174,12 @@ class Worker:
             _resolve(self._waiter)
         else:
             self._woken = True
+
+    def _new_items(self) -> None:
+        """Items were enqueued in this process: look at once, and soon again if another runner
+        took them first."""
+        self._empty_polls = 0
+        self._wake()
 
     async def _wake_on(self, stop: asyncio.Event) -> None:
         await stop.wait()

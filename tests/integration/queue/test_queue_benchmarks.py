@@ -46,3 +46,24 @@ def test_throughput_benchmark_prints_rates_cpu_and_ratio(monkeypatch: pytest.Mon
     ratio = re.search(r"^ratio=(\d+\.\d+)$", out, re.M)
     assert ratio is not None, out
     assert abs(float(ratio[1]) - runners_rate / raw_rate) < 0.01
+
+
+def test_pickup_latency_benchmark_compares_polls_backoff_and_wake(
+    monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    from queue_pickup_latency import main as pickup_latency
+
+    unreachable = "postgresql+psycopg://postgres@127.0.0.1:1/none"
+    argv = ["queue_pickup_latency.py", "--items", "3", "--gap", "0.05", "--pg", unreachable]
+    monkeypatch.setattr(sys, "argv", argv)
+    pickup_latency()
+    out = capsys.readouterr().out
+    medians = {
+        mode: float(found[1])
+        for mode in ("fixed polls", "backoff", "wake")
+        if (found := re.search(rf"^sqlite\s+{mode}\s+(\d+\.\d)\s", out, re.M))
+    }
+    assert set(medians) == {"fixed polls", "backoff", "wake"}, out
+    assert all(ms > 0 for ms in medians.values()), out  # the behaviours themselves: test_worker_and_manual.py
+    ratio = re.search(r"^ratio=(\d+\.\d)$", out, re.M)
+    assert ratio is not None, out

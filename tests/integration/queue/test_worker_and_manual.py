@@ -18,6 +18,7 @@ from orchestrator.models import AuditEvent
 from orchestrator.queue.manual import ManualActionError, ManualQueue
 from orchestrator.queue.models import ItemStatus
 from orchestrator.queue.service import Service
+from orchestrator.queue.store import SQLWorkQueue
 from orchestrator.queue.worker import Worker
 from orchestrator.settings import Settings
 from orchestrator.store.sql import utcnow
@@ -508,3 +509,64 @@ def test_a_retried_failed_folder_item_gets_its_file_back_then_moves_to_processed
         server.server_close()
     assert service.queue.status_counts() == {ItemStatus.done: 1}
     assert not (inbox / "m1.txt").exists()
+
+
+def test_an_item_enqueued_in_the_runners_process_starts_without_waiting_for_a_poll(
+    runtime, tmp_path: Path
+) -> None:
+    # rpa serve: the API (from its thread pool), the scheduler and the folder watcher enqueue
+    # through the runners' own queue. With a minute between polls, only the wake-up can start
+    # the item before the test gives up.
+    queue = published_queue(runtime.store, tmp_path)
+    worker = Worker(runtime, queue, capacity=1, poll_interval=60, first_poll=60)
+
+    async def scenario() -> None:
+        stop = asyncio.Event()
+        task = asyncio.create_task(worker.run(stop))
+        await asyncio.sleep(0.3)  # the runner found the queue empty and waits for its next poll
+        await asyncio.to_thread(queue.enqueue, "ledger-bot", "W-1", {"reference": "W-1"})
+        deadline = asyncio.get_running_loop().time() + 20
+        while queue.status_counts().get(ItemStatus.done, 0) < 1:
+            assert asyncio.get_running_loop().time() < deadline, "the runner slept through the enqueue"
+            await asyncio.sleep(0.05)
+        stop.set()
+        await task
+
+    asyncio.run(scenario())
+    assert worker.stats.finished == {"done": 1}
+    assert queue._arrival_listeners == []  # a stopped runner is no longer woken
+
+
+def test_a_runner_that_finds_the_queue_empty_looks_again_soon_then_less_often(
+    runtime, tmp_path: Path
+) -> None:
+    # items enqueued by another process do not wake this one: a runner that just ran dry looks
+    # again after first_poll, then twice as long each time up to poll_interval; an item found
+    # starts the sequence over
+    queue = published_queue(runtime.store, tmp_path)
+    other_process = SQLWorkQueue(runtime.store)  # no runner listens on it
+    worker = Worker(runtime, queue, capacity=1, poll_interval=0.1, first_poll=0.005)
+    waits: list[float] = []
+    idle = worker._idle
+    stop = asyncio.Event()
+
+    async def recording_idle(timeout: float) -> None:
+        waits.append(timeout)
+        if len(waits) == 7:
+            other_process.enqueue("ledger-bot", "P-1", {"reference": "P-1"})
+        if queue.status_counts().get(ItemStatus.done, 0) == 1 and waits.count(0.005) == 2:
+            stop.set()
+        await idle(min(timeout, 0.02))
+
+    worker._idle = recording_idle  # type: ignore[method-assign]
+
+    async def scenario() -> None:
+        await asyncio.wait_for(worker.run(stop), timeout=30)
+
+    asyncio.run(scenario())
+    assert waits[:7] == [0.005, 0.01, 0.02, 0.04, 0.08, 0.1, 0.1]
+    assert worker.stats.finished == {"done": 1}
+    # while the item ran the loop had no room and waited for it; then it looked again soon
+    after = waits[7:]
+    assert 0.005 in after
+    assert after.index(0.005) > 0
