@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from loguru import logger
 
 from orchestrator.errors import RpaError
 from orchestrator.queue.models import ItemStatus, WorkItem
 
+if TYPE_CHECKING:
+    from orchestrator.queue.store import SQLWorkQueue
 
-def settle_source_file(item: WorkItem, status: ItemStatus, reason: str | None = None) -> Path | None:
-    """Move the item's file to ``processed/`` (done) or ``failed/`` (failed, rejected)."""
+
+def settle_source_file(
+    queue: SQLWorkQueue, item: WorkItem, status: ItemStatus, reason: str | None = None
+) -> Path | None:
+    """Move the item's file to ``processed/`` (done) or ``failed/`` (failed, rejected) and
+    record on the item where it went (a name already taken there gets a new one)."""
     if not item.source_path or not item.source.startswith("folder:") or not status.is_final:
         return None
     from skills.hear.inbox import move_to_failed, move_to_processed
@@ -22,11 +29,19 @@ def settle_source_file(item: WorkItem, status: ItemStatus, reason: str | None = 
         return None
     try:
         if status is ItemStatus.done:
-            return move_to_processed(path.parent, path.name)
-        return move_to_failed(path.parent, path.name, reason or status.value)
+            moved = move_to_processed(path.parent, path.name)
+        else:
+            moved = move_to_failed(path.parent, path.name, reason or status.value)
     except (RpaError, OSError) as exc:
         logger.warning("could not move {} after item {} ended: {}", path, item.id, exc)
         return None
+    try:
+        queue.record_settled_file(item.id, moved)
+    except RpaError as exc:  # the file has moved: say where, since the item cannot
+        logger.warning(
+            "item {}: its file is now {} but the store could not record it: {}", item.id, moved, exc
+        )
+    return moved
 
 
 def restore_source_file(item: WorkItem) -> Path | None:
@@ -42,7 +57,9 @@ def restore_source_file(item: WorkItem) -> Path | None:
     from skills.hear.inbox import FAILED
 
     path = Path(item.source_path)
-    parked = path.parent.resolve().parent / FAILED / path.name
+    failed = path.parent.resolve().parent / FAILED
+    # where the item's file went (recorded since this version), else where it would have gone
+    parked = failed / (Path(item.settled_path).name if item.settled_path else path.name)
     if path.exists() or parked.is_symlink() or not parked.is_file():
         return None
     try:

@@ -196,4 +196,4 @@ class ManualQueue:
         self.store.close_run(run_id, RunStatus.rejected, actor=user, reason=reason)
         if entry.item is not None:
             self.queue.reject(entry.item.id, reason=reason)
-            settle_source_file(entry.item, ItemStatus.rejected, reason)
+            settle_source_file(self.queue, entry.item, ItemStatus.rejected, reason)

@@ -55,6 +55,7 @@ class WorkItem:
     finished_at: datetime | None = None
     updated_at: datetime | None = None
     sla_due_at: datetime | None = None
+    settled_path: str | None = None
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from loguru import logger
@@ -120,6 +121,7 @@ def _item(row: Any) -> WorkItem:
         finished_at=aware(row.finished_at),
         updated_at=aware(row.updated_at),
         sla_due_at=aware(row.sla_due_at),
+        settled_path=row.settled_path,
     )
 
 
@@ -897,6 +899,11 @@ class SQLWorkQueue:
                 )
             )
         self._announce_new_items()
+
+    def record_settled_file(self, item_id: str, path: Path) -> None:
+        """Where the item's file went when the item ended (``files.settle_source_file``)."""
+        with self.store.writing() as conn:
+            conn.execute(update(ITEMS).where(ITEMS.c.id == item_id).values(settled_path=str(path)))
 
     def reject(self, item_id: str, *, reason: str) -> None:
         now = utcnow()

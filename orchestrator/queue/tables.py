@@ -104,6 +104,9 @@ class WorkItemRow(SQLModel, table=True):
     finished_at: datetime | None = Field(default=None, sa_column=timestamp_column())
     updated_at: datetime = Field(sa_column=timestamp_column(nullable=False))
     sla_due_at: datetime | None = Field(default=None, sa_column=timestamp_column())
+    # where a folder item's file went when the item ended (processed/ or failed/, renamed there
+    # when a file of that name was already in it), so a retry can put that very file back
+    settled_path: str | None = Field(default=None, sa_column=Column(Text))
 
 
 #: indexes of earlier versions, dropped when a store is opened (replaced by the partial ones above;

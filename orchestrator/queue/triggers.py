@@ -113,7 +113,7 @@ class FolderWatcher:
                 # the item ended while its file was still here (e.g. a runner on another machine)
                 from orchestrator.queue.files import settle_source_file
 
-                settle_source_file(result.item, result.item.status, result.item.reason)
+                settle_source_file(self.queue, result.item, result.item.status, result.item.reason)
         return created
 
     async def run(self, stop: asyncio.Event) -> None:

@@ -296,7 +296,7 @@ class Worker:
         status = ITEM_STATUS[outcome.status]
         self.stats.finished[status.value] = self.stats.finished.get(status.value, 0) + 1
         if status.is_final:
-            settle_source_file(claim.item, status, outcome.reason)
+            settle_source_file(self.queue, claim.item, status, outcome.reason)
         if self.on_finished is not None:
             self.on_finished(claim, outcome)
 

@@ -225,9 +225,37 @@ class SQLRunStore(RunStore):
 
         try:
             SQLModel.metadata.create_all(self._write)
+            self.upgrade_columns(WorkItemRow.__table__)  # type: ignore[attr-defined]
             self.upgrade_indexes(WorkItemRow.__table__, RETIRED_INDEXES)  # type: ignore[attr-defined]
         except OperationalError as exc:
             raise StoreUnavailable(f"cannot open the store at {self.safe_url}: {exc.orig}") from exc
+
+    def upgrade_columns(self, table: Any) -> None:
+        """Add the nullable columns ``table`` declares that a store made by an earlier version
+        lacks (``create_all`` only creates missing tables). Existence is read first, so that
+        an up-to-date store takes no lock on the table; two processes upgrading at once both
+        succeed."""
+        have = {column["name"] for column in inspect(self._write).get_columns(table.name)}
+        preparer = self._write.dialect.identifier_preparer
+        for column in table.columns:
+            if column.name in have:
+                continue
+            if not column.nullable or column.server_default is not None:
+                raise StoreUnavailable(
+                    f"the store at {self.safe_url} needs column {table.name}.{column.name}, "
+                    "which cannot be added in place: migrate it"
+                )
+            guard = "" if self.is_sqlite else "IF NOT EXISTS "  # SQLite has no such clause
+            ddl = (
+                f"ALTER TABLE {preparer.format_table(table)} ADD COLUMN {guard}"
+                f"{preparer.quote(column.name)} {column.type.compile(dialect=self._write.dialect)}"
+            )
+            try:
+                with self._write.begin() as conn:
+                    conn.exec_driver_sql(ddl)
+            except OperationalError as exc:  # SQLite: another process added it first
+                if "duplicate column" not in str(exc.orig):
+                    raise
 
     def upgrade_indexes(self, table: Any, retired: Sequence[str] = ()) -> None:
         """Bring a store made by an earlier version to ``table``'s declared indexes, dropping

@@ -1,4 +1,4 @@
-"""The claim query's plan, and how an older store's indexes are brought up to date."""
+"""The claim query's plan, and how an older store's indexes and columns are brought up to date."""
 
 from __future__ import annotations
 
@@ -87,6 +87,26 @@ def test_opening_an_older_store_replaces_its_retired_indexes(store_url: str) -> 
     reopened.close()
     assert not names & set(RETIRED_INDEXES)
     assert {"ix_work_items_open", "ix_work_items_finished", "ix_work_items_claim_order"} <= names
+
+
+def test_opening_an_older_store_adds_the_work_item_columns_it_lacks(store_url: str, tmp_path: Path) -> None:
+    first = open_store(store_url)
+    queue = published_queue(first, tmp_path)
+    old = queue.enqueue("ledger-bot", "OLD-1", {"reference": "OLD-1"}).item
+    with first.engine.begin() as conn:
+        conn.execute(text("ALTER TABLE work_items DROP COLUMN settled_path"))  # before files were tracked
+    first.close()
+
+    reopened = open_store(store_url)
+    again = open_store(store_url)  # a second process opening it meanwhile finds nothing to add
+    queue = published_queue(reopened, tmp_path)
+    assert queue.get_item(old.id).settled_path is None  # the item made before is read as it was
+    queue.record_settled_file(old.id, tmp_path / "failed" / "m1.1.txt")
+    assert queue.get_item(old.id).settled_path == str(tmp_path / "failed" / "m1.1.txt")
+    new = queue.enqueue("ledger-bot", "NEW-1", {"reference": "NEW-1"}).item
+    assert new.settled_path is None
+    again.close()
+    reopened.close()
 
 
 def test_the_dashboard_brings_back_the_run_tables_indexes_it_reads(store) -> None:

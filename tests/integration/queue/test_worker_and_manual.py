@@ -570,3 +570,60 @@ def test_a_runner_that_finds_the_queue_empty_looks_again_soon_then_less_often(
     after = waits[7:]
     assert 0.005 in after
     assert after.index(0.005) > 0
+
+
+def test_a_retry_puts_back_the_items_own_file_when_another_of_that_name_failed_before(
+    runtime, tmp_path: Path
+) -> None:
+    """Two different files named m1.txt fail one after the other (the daily file, two days
+    running); the second goes to failed/ as m1.1.txt. Retrying the second item puts *its* file
+    back in the inbox, not the first day's m1.txt."""
+    port = _free_port()  # nothing listens: every fetch fails
+    (tmp_path / "workflows").mkdir()
+    (tmp_path / "bots").mkdir()
+    (tmp_path / "workflows" / "file.yaml").write_text(FILE_WORKFLOW, encoding="utf-8")
+    (tmp_path / "bots" / "file-bot.yaml").write_text(
+        "name: file-bot\nworkflow: ../workflows/file.yaml\n"
+        "triggers: [{type: folder, path: ../inbox, pattern: '*.txt', settle: 0s, poll: 100ms, input: path,"
+        f" inputs: {{url: 'http://127.0.0.1:{port}/'}}}}]\n",  # reference: the content's sha256
+        encoding="utf-8",
+    )
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    service = Service(runtime, runners=1, serve_http=False, bots_dir=tmp_path / "bots")
+    failed = tmp_path / "failed"
+
+    async def until(condition: Any) -> None:
+        stop = asyncio.Event()
+        task = asyncio.create_task(service.run(stop))
+        for _ in range(600):
+            await asyncio.sleep(0.05)
+            if condition():
+                break
+        stop.set()
+        await task
+
+    for day, failed_count in (("day 1", 1), ("day 2", 2)):
+        (inbox / "m1.txt").write_text(f"MT103 of {day}")
+        asyncio.run(
+            until(
+                lambda n=failed_count: (
+                    service.queue.status_counts() == {ItemStatus.failed: n}
+                    and not (inbox / "m1.txt").exists()
+                )
+            )
+        )
+    assert (failed / "m1.txt").read_text() == "MT103 of day 1"
+    assert (failed / "m1.1.txt").read_text() == "MT103 of day 2"
+    (second,) = [
+        item
+        for item in service.queue.list_items(bot="file-bot")
+        if (item.settled_path or "").endswith("m1.1.txt")
+    ]
+    manual = ManualQueue(runtime.store, service.queue, runtime.registry)
+    manual.retry(second.run_id, "bob")
+    assert (inbox / "m1.txt").read_text() == "MT103 of day 2"  # its own file, back where its run reads it
+    assert (failed / "m1.txt").read_text() == "MT103 of day 1"  # the other one stays parked
+    assert not (failed / "m1.1.txt").exists()
+    assert not (failed / "m1.1.txt.reason.txt").exists()
+    assert (failed / "m1.txt.reason.txt").exists()
