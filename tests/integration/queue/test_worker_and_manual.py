@@ -455,32 +455,24 @@ steps:
 """
 
 
-def test_a_retried_failed_folder_item_gets_its_file_back_then_moves_to_processed(
-    runtime, tmp_path: Path
-) -> None:
-    """A failed item's file went to failed/; its run reads it from the inbox, so a person's
-    retry puts it back there first — and once the item is done it moves to processed/."""
-    import http.server
-    import threading
-
-    port = _free_port()
+def _file_bot_service(runtime: Any, tmp_path: Path, port: int, reference: str = "") -> Service:
+    """rpa serve with one runner and a bot whose folder trigger reads inbox/*.txt and fetches
+    from ``port``; ``reference``: the trigger's reference setting, e.g. ``" reference: name,"``."""
     (tmp_path / "workflows").mkdir()
     (tmp_path / "bots").mkdir()
     (tmp_path / "workflows" / "file.yaml").write_text(FILE_WORKFLOW, encoding="utf-8")
     (tmp_path / "bots" / "file-bot.yaml").write_text(
         "name: file-bot\nworkflow: ../workflows/file.yaml\n"
         "triggers: [{type: folder, path: ../inbox, pattern: '*.txt', settle: 0s, poll: 100ms, input: path,"
-        f" reference: name, inputs: {{url: 'http://127.0.0.1:{port}/'}}}}]\n",
+        f"{reference} inputs: {{url: 'http://127.0.0.1:{port}/'}}}}]\n",
         encoding="utf-8",
     )
-    inbox = tmp_path / "inbox"
-    inbox.mkdir()
-    (inbox / "m1.txt").write_text("MT103 ...")
-    service = Service(runtime, runners=1, serve_http=False, bots_dir=tmp_path / "bots")
-    failed_file = tmp_path / "failed" / "m1.txt"
-    done_file = tmp_path / "processed" / "m1.txt"
+    (tmp_path / "inbox").mkdir()
+    return Service(runtime, runners=1, serve_http=False, bots_dir=tmp_path / "bots")
 
-    async def until(condition: Any) -> None:
+
+def _serve_until(service: Service, condition: Any) -> None:
+    async def serve() -> None:
         stop = asyncio.Event()
         task = asyncio.create_task(service.run(stop))
         for _ in range(600):
@@ -490,8 +482,25 @@ def test_a_retried_failed_folder_item_gets_its_file_back_then_moves_to_processed
         stop.set()
         await task
 
-    asyncio.run(
-        until(lambda: failed_file.exists() and service.queue.status_counts() == {ItemStatus.failed: 1})
+    asyncio.run(serve())
+
+
+def test_a_retried_failed_folder_item_gets_its_file_back_then_moves_to_processed(
+    runtime, tmp_path: Path
+) -> None:
+    """A failed item's file went to failed/; its run reads it from the inbox, so a person's
+    retry puts it back there first — and once the item is done it moves to processed/."""
+    import http.server
+    import threading
+
+    port = _free_port()
+    service = _file_bot_service(runtime, tmp_path, port, " reference: name,")
+    inbox = tmp_path / "inbox"
+    (inbox / "m1.txt").write_text("MT103 ...")
+    failed_file = tmp_path / "failed" / "m1.txt"
+    done_file = tmp_path / "processed" / "m1.txt"
+    _serve_until(
+        service, lambda: failed_file.exists() and service.queue.status_counts() == {ItemStatus.failed: 1}
     )
     assert failed_file.with_name("m1.txt.reason.txt").exists()
     manual = ManualQueue(runtime.store, service.queue, runtime.registry)
@@ -503,7 +512,7 @@ def test_a_retried_failed_folder_item_gets_its_file_back_then_moves_to_processed
         assert (inbox / "m1.txt").read_text() == "MT103 ..."  # back where its run reads it
         assert not failed_file.exists()
         assert not failed_file.with_name("m1.txt.reason.txt").exists()
-        asyncio.run(until(lambda: done_file.exists()))
+        _serve_until(service, lambda: done_file.exists())
     finally:
         server.shutdown()
         server.server_close()
@@ -578,40 +587,17 @@ def test_a_retry_puts_back_the_items_own_file_when_another_of_that_name_failed_b
     """Two different files named m1.txt fail one after the other (the daily file, two days
     running); the second goes to failed/ as m1.1.txt. Retrying the second item puts *its* file
     back in the inbox, not the first day's m1.txt."""
-    port = _free_port()  # nothing listens: every fetch fails
-    (tmp_path / "workflows").mkdir()
-    (tmp_path / "bots").mkdir()
-    (tmp_path / "workflows" / "file.yaml").write_text(FILE_WORKFLOW, encoding="utf-8")
-    (tmp_path / "bots" / "file-bot.yaml").write_text(
-        "name: file-bot\nworkflow: ../workflows/file.yaml\n"
-        "triggers: [{type: folder, path: ../inbox, pattern: '*.txt', settle: 0s, poll: 100ms, input: path,"
-        f" inputs: {{url: 'http://127.0.0.1:{port}/'}}}}]\n",  # reference: the content's sha256
-        encoding="utf-8",
-    )
+    # nothing listens on the port: every fetch fails; the reference is the content's sha256
+    service = _file_bot_service(runtime, tmp_path, _free_port())
     inbox = tmp_path / "inbox"
-    inbox.mkdir()
-    service = Service(runtime, runners=1, serve_http=False, bots_dir=tmp_path / "bots")
     failed = tmp_path / "failed"
-
-    async def until(condition: Any) -> None:
-        stop = asyncio.Event()
-        task = asyncio.create_task(service.run(stop))
-        for _ in range(600):
-            await asyncio.sleep(0.05)
-            if condition():
-                break
-        stop.set()
-        await task
-
     for day, failed_count in (("day 1", 1), ("day 2", 2)):
         (inbox / "m1.txt").write_text(f"MT103 of {day}")
-        asyncio.run(
-            until(
-                lambda n=failed_count: (
-                    service.queue.status_counts() == {ItemStatus.failed: n}
-                    and not (inbox / "m1.txt").exists()
-                )
-            )
+        _serve_until(
+            service,
+            lambda n=failed_count: (
+                service.queue.status_counts() == {ItemStatus.failed: n} and not (inbox / "m1.txt").exists()
+            ),
         )
     assert (failed / "m1.txt").read_text() == "MT103 of day 1"
     assert (failed / "m1.1.txt").read_text() == "MT103 of day 2"
