@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import FileResponse, RedirectResponse, Response
 
 from orchestrator.api.security import Role
@@ -199,8 +200,6 @@ async def retry_failed_action(request: Request) -> Response:
     caller = require_role(request, Role.operator)
     form = await request.form()
     note = str(form.get("note", ""))[:2000]
-    from starlette.concurrency import run_in_threadpool
-
     await run_in_threadpool(dashboard.manual.retry_failed, caller.principal.user, note=note)
     return RedirectResponse(f"/work/manual?ok={BULK_RETRY}", status_code=303)
 
@@ -214,7 +213,6 @@ async def manual_action(request: Request, run_id: str, action: str) -> Response:
     back = "/work/manual" if form.get("back") == "manual" else f"/work/runs/{run_id}"
     user = caller.principal.user
     note = str(form.get("note", ""))[:2000]
-    from starlette.concurrency import run_in_threadpool
 
     def act() -> None:
         if action == "retry":
