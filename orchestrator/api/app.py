@@ -14,7 +14,7 @@ from orchestrator.api.security import Principal, Role, require
 from orchestrator.bootstrap import Runtime
 from orchestrator.enums import RunStatus
 from orchestrator.errors import ConfigError, RpaError, RunNotFound
-from orchestrator.queue.manual import ManualActionError, ManualQueue
+from orchestrator.queue.manual import ManualActionError, ManualEntry, ManualQueue
 from orchestrator.queue.models import ItemStatus, Offer, WorkItem
 from orchestrator.queue.store import SQLWorkQueue
 from orchestrator.queue.triggers import cutoff_passed
@@ -228,18 +228,26 @@ def build_api(context: ServiceContext) -> APIRouter:
     @api.post("/manual/retry-failed", tags=["manual"])
     def manual_retry_failed(body: RetryFailed, who: Principal = Depends(operator)) -> dict[str, Any]:
         """Retry every failed item (of a bot, failed with a reason code), newest first."""
+        skipped: list[tuple[ManualEntry, str]] = []
         entries = context.manual.retry_failed(
-            who.user, bot=body.bot, reason_code=body.reason_code, note=body.note, limit=body.limit
+            who.user,
+            bot=body.bot,
+            reason_code=body.reason_code,
+            note=body.note,
+            limit=body.limit,
+            skipped=skipped,
         )
+
+        def brief(entry: ManualEntry) -> dict[str, Any]:
+            return {
+                "run_id": entry.run.id,
+                "item": entry.item.id if entry.item else None,
+                "reference": entry.item.reference if entry.item else None,
+            }
+
         return {
-            "retried": [
-                {
-                    "run_id": e.run.id,
-                    "item": e.item.id if e.item else None,
-                    "reference": e.item.reference if e.item else None,
-                }
-                for e in entries
-            ]
+            "retried": [brief(e) for e in entries],
+            "skipped": [{**brief(e), "why": why} for e, why in skipped],
         }
 
     @api.post("/manual/{run_id}/{action}", tags=["manual"])

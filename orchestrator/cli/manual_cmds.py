@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import getpass
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.table import Table
@@ -13,6 +13,9 @@ from orchestrator import jsoncodec
 from orchestrator.cli.common import OPTIONS, CliError, out, print_json, resolve_run_id
 from orchestrator.cli.run_cmds import parse_inputs
 from orchestrator.errors import RpaError
+
+if TYPE_CHECKING:
+    from orchestrator.queue.manual import ManualEntry
 
 
 def _manual() -> Any:
@@ -108,9 +111,16 @@ def register(app: typer.Typer) -> None:
         user: str | None = typer.Option(None, "--as"),
     ) -> None:
         """Retry every failed item (after an outage that outlasted the steps' retries)."""
+        skipped: list[tuple[ManualEntry, str]] = []
         try:
             entries = _manual().retry_failed(
-                _user(user), bot=bot, reason_code=code, note=note, limit=limit, dry_run=dry_run
+                _user(user),
+                bot=bot,
+                reason_code=code,
+                note=note,
+                limit=limit,
+                dry_run=dry_run,
+                skipped=skipped,
             )
         except RpaError as exc:
             raise CliError(str(exc)) from None
@@ -121,6 +131,10 @@ def register(app: typer.Typer) -> None:
             )
         verb = "would retry" if dry_run else "sent back to the queue:"
         out.print(f"{verb} {len(entries)} failed item(s)", markup=False)
+        for e, why in skipped:
+            out.print(
+                f"not retried: {e.run.id[:12]}  {e.item.reference if e.item else ''}: {why}", markup=False
+            )
 
     @manual.command("resume")
     def resume(

@@ -44,10 +44,19 @@ def settle_source_file(
     return moved
 
 
+class InboxNameTaken(RpaError):
+    """A failed item's file cannot go back to its inbox: another file of that name is there."""
+
+
 def restore_source_file(item: WorkItem) -> Path | None:
     """Put a failed folder item's file back in its inbox, where its run reads it, when a person
     retries the item; None when it is not in ``failed/`` (nothing moves, and the run will say
     what is missing).
+
+    ``InboxNameTaken`` when the inbox holds a *different* file under the item's name (the next
+    day's file of the same name, say): the item's run would read that one, so nothing moves
+    and the retry must not go on. The same content there (a person copied it back) counts
+    as restored.
 
     Called before the item is requeued: the inbox watcher takes a file it has not seen before
     as settling, not ready, so it cannot send the file back to ``failed/`` in between.
@@ -60,10 +69,18 @@ def restore_source_file(item: WorkItem) -> Path | None:
     failed = path.parent.resolve().parent / FAILED
     # where the item's file went (recorded since this version), else where it would have gone
     parked = failed / (Path(item.settled_path).name if item.settled_path else path.name)
-    if path.exists() or parked.is_symlink() or not parked.is_file():
+    if parked.is_symlink() or not parked.is_file():
         return None
     try:
-        os.link(parked, path)  # never over a file that arrived meanwhile under the same name
+        if path.exists():
+            if path.read_bytes() != parked.read_bytes():
+                raise InboxNameTaken(
+                    f"item {item.id}'s file is parked as {parked}, but {path} holds another file: "
+                    f"its run would read that one; move it away (or wait until its own item is done) "
+                    f"and retry again"
+                )
+        else:
+            os.link(parked, path)  # never over a file that arrived meanwhile under the same name
         parked.unlink()
     except OSError as exc:
         logger.warning("could not put {} back in its inbox for item {}: {}", parked, item.id, exc)

@@ -23,7 +23,7 @@ from orchestrator import jsoncodec
 from orchestrator.enums import RunStatus
 from orchestrator.errors import RpaError
 from orchestrator.models import RunRecord, StepRecord
-from orchestrator.queue.files import restore_source_file, settle_source_file
+from orchestrator.queue.files import InboxNameTaken, restore_source_file, settle_source_file
 from orchestrator.queue.models import ItemStatus, WorkItem
 from orchestrator.queue.store import SQLWorkQueue
 from orchestrator.registry import SkillRegistry
@@ -81,8 +81,12 @@ class ManualQueue:
         overrides: dict[str, Any] | None,
         payload: dict[str, Any],
     ) -> None:
+        restored = None
         if entry.item is not None and entry.item.status is ItemStatus.failed:
-            restore_source_file(entry.item)  # the run reads its file from the inbox
+            try:
+                restored = restore_source_file(entry.item)  # the run reads its file from the inbox
+            except InboxNameTaken as exc:
+                raise ManualActionError(str(exc)) from None
         self.store.reopen_run(
             entry.run.id,
             actor=user,
@@ -95,7 +99,7 @@ class ManualQueue:
             retry_kind="technical" if entry.run.status is RunStatus.failed else "operator",
         )
         if entry.item is not None:
-            self.queue.requeue(entry.item.id, actor=user)
+            self.queue.requeue(entry.item.id, actor=user, file_restored=restored is not None)
 
     def retry(self, run_id: str, user: str, note: str = "") -> None:
         """Run the parked step again — or the step a failed run failed at (a technical error that
@@ -114,10 +118,13 @@ class ManualQueue:
         note: str = "",
         limit: int = 500,
         dry_run: bool = False,
+        skipped: list[tuple[ManualEntry, str]] | None = None,
     ) -> list[ManualEntry]:
         """``retry`` every failed work item (of ``bot``, failed with ``reason_code``), newest
         first, up to ``limit`` — after an outage that outlasted the steps' retries. Each retry is
-        audited on its own; ``dry_run``: only the entries that would be retried."""
+        audited on its own; ``dry_run``: only the entries that would be retried. ``skipped``
+        receives each entry that could not be retried, with why (its file cannot go back to
+        its inbox, say); one retried or rejected meanwhile by someone else is left out."""
         entries = []
         for item in self.queue.list_items(bot=bot, status=ItemStatus.failed, limit=limit):
             if not item.run_id:
@@ -130,7 +137,9 @@ class ManualQueue:
             if not dry_run:
                 try:
                     self.retry(entry.run.id, user, note)
-                except ManualActionError:  # retried or rejected meanwhile by someone else
+                except ManualActionError as exc:
+                    if skipped is not None and self.entry(entry.run.id).run.status is RunStatus.failed:
+                        skipped.append((entry, str(exc)))  # still failed: say why it stays
                     continue
             entries.append(entry)
         return entries

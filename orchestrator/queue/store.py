@@ -876,9 +876,19 @@ class SQLWorkQueue:
         return run_id
 
     # -- manual queue --------------------------------------------------------------------
-    def requeue(self, item_id: str, *, actor: str, not_before: datetime | None = None) -> None:
-        """Send a parked item back to the queue (after a person's retry/resume/approval)."""
+    def requeue(
+        self,
+        item_id: str,
+        *,
+        actor: str,
+        not_before: datetime | None = None,
+        file_restored: bool = False,
+    ) -> None:
+        """Send a parked item back to the queue (after a person's retry/resume/approval).
+        ``file_restored``: its file went back from where it was parked to the inbox, so the
+        item no longer names where it was parked."""
         now = utcnow()
+        settled = {"settled_path": None} if file_restored else {}
         with self.store.writing() as conn:
             conn.execute(
                 update(ITEMS)
@@ -896,6 +906,7 @@ class SQLWorkQueue:
                     finished_at=None,
                     updated_at=now,
                     crashes=0,
+                    **settled,
                 )
             )
         self._announce_new_items()

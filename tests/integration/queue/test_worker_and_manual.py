@@ -582,7 +582,7 @@ def test_a_runner_that_finds_the_queue_empty_looks_again_soon_then_less_often(
 
 
 def test_a_retry_puts_back_the_items_own_file_when_another_of_that_name_failed_before(
-    runtime, tmp_path: Path
+    runtime, tmp_path: Path, store_url: str, run_rpa
 ) -> None:
     """Two different files named m1.txt fail one after the other (the daily file, two days
     running); the second goes to failed/ as m1.1.txt. Retrying the second item puts *its* file
@@ -613,3 +613,30 @@ def test_a_retry_puts_back_the_items_own_file_when_another_of_that_name_failed_b
     assert not (failed / "m1.1.txt").exists()
     assert not (failed / "m1.1.txt.reason.txt").exists()
     assert (failed / "m1.txt.reason.txt").exists()
+    # the item no longer names failed/m1.1.txt: its file is back in the inbox
+    assert service.queue.get_item(second.id).settled_path is None
+    assert service.queue.get_item(second.id).source_path == str(inbox / "m1.txt")
+    # the first day's item cannot go back now: the inbox holds the second day's m1.txt, which
+    # its run would read. Nothing moves, it stays failed and still says where its file is.
+    (first,) = [item for item in service.queue.list_items(bot="file-bot") if item.id != second.id]
+    with pytest.raises(ManualActionError, match="holds another file"):
+        manual.retry(first.run_id, "bob")
+    skipped: list[Any] = []
+    assert manual.retry_failed("bob", skipped=skipped) == []  # the bulk retry says why it left it
+    assert [(entry.item.id, "holds another file" in why) for entry, why in skipped] == [(first.id, True)]
+    bulk = run_rpa(
+        "--db", store_url, "--home", str(tmp_path / ".rpa"), "manual", "retry-failed", cwd=tmp_path
+    )
+    assert bulk.returncode == 0, bulk.stderr
+    assert "sent back to the queue: 0 failed item(s)" in bulk.stdout
+    assert f"not retried: {first.run_id[:12]}" in bulk.stdout and "holds another file" in bulk.stdout
+    assert service.queue.get_item(first.id).status is ItemStatus.failed
+    assert service.queue.get_item(first.id).settled_path == str(failed / "m1.txt")
+    assert (failed / "m1.txt").read_text() == "MT103 of day 1"
+    assert (inbox / "m1.txt").read_text() == "MT103 of day 2"
+    # a person copied the first day's file back themselves: the same content counts as restored
+    (inbox / "m1.txt").write_text("MT103 of day 1")
+    manual.retry(first.run_id, "bob")
+    assert service.queue.get_item(first.id).status is ItemStatus.new
+    assert service.queue.get_item(first.id).settled_path is None
+    assert not (failed / "m1.txt").exists()
