@@ -200,7 +200,15 @@ async def retry_failed_action(request: Request) -> Response:
     caller = require_role(request, Role.operator)
     form = await request.form()
     note = str(form.get("note", ""))[:2000]
-    await run_in_threadpool(dashboard.manual.retry_failed, caller.principal.user, note=note)
+    skipped: list[tuple[Any, str]] = []
+    await run_in_threadpool(dashboard.manual.retry_failed, caller.principal.user, note=note, skipped=skipped)
+    if skipped:  # the others went back; say which stay failed and why, on this page
+        why = "; ".join(
+            f"{entry.item.reference if entry.item else entry.run.id}: {text}" for entry, text in skipped
+        )
+        return await run_in_threadpool(
+            lambda: _manual_page(request, done=BULK_RETRY, error=f"{len(skipped)} not retried — {why}")
+        )
     return RedirectResponse(f"/work/manual?ok={BULK_RETRY}", status_code=303)
 
 

@@ -86,3 +86,40 @@ def test_the_manual_page_retries_every_failed_item_at_once(tmp_path: Path) -> No
         assert forbidden.status_code == 403
     finally:
         asyncio.run(runtime.aclose())
+
+
+def test_the_bulk_retry_says_which_items_stay_failed_and_why(tmp_path: Path) -> None:
+    """A folder item whose inbox now holds another file of its name is not retried (its run
+    would read that file); the others are, and the page names the one left and why."""
+    from orchestrator.queue.models import ItemStatus
+    from orchestrator.queue.service import publish_bots
+
+    app, runtime = isolated_app(tmp_path)
+    try:
+        queue = app.state.context.queue
+        publish_bots(runtime, queue, write_bots(tmp_path))
+        inbox, failed = tmp_path / "inbox", tmp_path / "failed"
+        inbox.mkdir()
+        failed.mkdir()
+        for reference, source in (("F-1", {}), ("F-2", {"source": "folder:inbox"})):
+            queue.enqueue(
+                "ledger-bot", reference, {"reference": reference}, source_path=str(inbox / "m.txt"), **source
+            )
+            (claim,) = queue.claim("runner-a", timedelta(seconds=30), limit=1)
+            run_id = _failed_run(runtime, f"run-{reference}", claim.item.id)
+            queue.finish(claim, ItemStatus.failed, reason="terminal down", run_id=run_id)
+        (failed / "m.txt").write_text("F-2's payments")  # where F-2's file was parked
+        (inbox / "m.txt").write_text("the next day's payments")  # a new file of the same name
+
+        operator = client_for(app)
+        sign_in_testclient(operator, "olga")
+        sent = operator.post("/work/manual/retry-failed", data={"csrf_token": csrf_of(operator)})
+        assert sent.status_code == 200
+        assert "1 not retried — F-2:" in sent.text
+        assert "holds another file" in sent.text
+        assert runtime.store.get_run("run-F-1").status is RunStatus.pending
+        assert runtime.store.get_run("run-F-2").status is RunStatus.failed
+        assert (inbox / "m.txt").read_text() == "the next day's payments"
+        assert (failed / "m.txt").read_text() == "F-2's payments"
+    finally:
+        asyncio.run(runtime.aclose())
