@@ -94,6 +94,9 @@ class Worker:
         self._woken = False
         # claimed in the transaction that finished an item, not started yet
         self.prefetched: list[Claim] = []
+        # that transaction looked for a next item and found none: the loop counts it as its
+        # own look instead of asking the database again straight away
+        self._looked_at_finish = False
         self.stopping = False
 
     async def run(self, stop: asyncio.Event) -> WorkerStats:
@@ -127,7 +130,9 @@ class Worker:
             claims = self.prefetched[: max(free, 0)]
             del self.prefetched[: len(claims)]
             looked = free > len(claims) and not self.prefetched
-            if looked:
+            if looked and self._looked_at_finish:
+                self._looked_at_finish = False  # found nothing a moment ago: wait first_poll
+            elif looked:
                 try:
                     claims += self.queue.claim(
                         self.owner,
@@ -179,6 +184,7 @@ class Worker:
         """Items were enqueued in this process: look at once, and soon again if another runner
         took them first."""
         self._empty_polls = 0
+        self._looked_at_finish = False
         self._wake()
 
     async def _wake_on(self, stop: asyncio.Event) -> None:
@@ -399,6 +405,11 @@ class Worker:
             return
         if claims:
             tx.after_commit(lambda: self._adopt(claims))
+        else:
+            tx.after_commit(self._found_nothing_at_finish)
+
+    def _found_nothing_at_finish(self) -> None:
+        self._looked_at_finish = True
 
     def _adopt(self, claims: list[Claim]) -> None:
         self.prefetched.extend(claims)

@@ -581,6 +581,46 @@ def test_a_runner_that_finds_the_queue_empty_looks_again_soon_then_less_often(
     assert after.index(0.005) > 0
 
 
+def test_a_runner_whose_finishing_transaction_found_no_next_item_does_not_ask_again_at_once(
+    runtime, tmp_path: Path
+) -> None:
+    # the transaction that finishes an item also looks for the next one; when it finds none,
+    # the runner waits first_poll before its next look instead of asking the database again
+    # straight away (which, with several runners on a queue that keeps running dry, was one
+    # empty claim transaction for every item)
+    queue = published_queue(runtime.store, tmp_path)
+    queue.enqueue("ledger-bot", "N-1", {"reference": "N-1"})
+    events: list[tuple[str, Any]] = []
+    stop = asyncio.Event()
+    worker = Worker(
+        runtime,
+        queue,
+        capacity=1,
+        poll_interval=0.1,
+        first_poll=0.005,
+        on_finished=lambda claim, outcome: events.append(("finished", claim.item.reference)),
+    )
+    claim, idle = queue.claim, worker._idle
+
+    def recording_claim(*args: Any, **kwargs: Any) -> Any:
+        claims = claim(*args, **kwargs)
+        events.append(("claim", len(claims)))
+        return claims
+
+    async def recording_idle(timeout: float) -> None:
+        events.append(("idle", timeout))
+        if events.count(("claim", 0)) == 2:
+            stop.set()
+        await idle(timeout)
+
+    queue.claim = recording_claim  # type: ignore[method-assign]
+    worker._idle = recording_idle  # type: ignore[method-assign]
+    asyncio.run(asyncio.wait_for(worker.run(stop), timeout=30))
+    assert events[0] == ("claim", 1)
+    after = events[events.index(("finished", "N-1")) + 1 :]
+    assert after[:4] == [("idle", 0.005), ("claim", 0), ("idle", 0.01), ("claim", 0)]
+
+
 def test_a_retry_puts_back_the_items_own_file_when_another_of_that_name_failed_before(
     runtime, tmp_path: Path, store_url: str, run_rpa
 ) -> None:
