@@ -10,6 +10,11 @@ PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite) and mark it done, two commits per ite
 same process counts. The last line is ``ratio=<best runner count on PostgreSQL / raw loop with
 the same process count>`` (SQLite when PostgreSQL is absent).
 
+``--producers N`` enqueues from N processes (each an equal share of the items), as several API
+clients or watchers would; the default is one. Beside the CPU, each configuration shows how
+often a runner looked at the queue in a claim transaction of its own (not one that finished an
+item) per item, and how many of those looks found nothing.
+
 Each configuration is measured ``--repeat`` times (rounds interleave them) and the figures
 are the medians. Beside items/s each configuration shows where the CPU went, in ms per item: the
 runner processes, the enqueuing process, the PostgreSQL server's processes (when the server runs
@@ -17,7 +22,7 @@ on this machine) and how busy the machine's cores were (``/proc/stat``) — wher
 full, more runner processes cannot go faster, whatever the code does.
 
     .venv/bin/python benchmarks/queue_throughput.py [--items 2000] [--procs 1 2 4] [--repeat 3]
-        [--batch 1] [--prefill] [--no-sqlite] [--pg URL]
+        [--batch 1] [--producers 1] [--prefill] [--no-sqlite] [--pg URL]
 """
 
 from __future__ import annotations
@@ -82,6 +87,8 @@ class Measurement:
     enqueue_ms: float
     server_ms: float | None  # None: no PostgreSQL server visible on this machine (or SQLite)
     busy: float | None  # share of all cores busy during the run, 0..1
+    looks: float | None = None  # the runners' claim transactions of their own, per item
+    empty_looks: float | None = None  # … of which found nothing
 
 
 class CpuWindow:
@@ -128,7 +135,9 @@ def bench_worker(url: str, home: Path, on_finished: Any = None) -> Any:
     )
 
 
-def _worker_process(url: str, home: str, ready: Any, go: Any, stop: Any, finished: Any, cpu: Any) -> None:
+def _worker_process(
+    url: str, home: str, ready: Any, go: Any, stop: Any, finished: Any, cpu: Any, looks: Any = None
+) -> None:
     import asyncio
 
     def count(_claim: Any, _outcome: Any) -> None:  # called once the item's outcome committed
@@ -149,10 +158,14 @@ def _worker_process(url: str, home: str, ready: Any, go: Any, stop: Any, finishe
         ready.release()
         await asyncio.get_running_loop().run_in_executor(None, go.wait)
         cpu_started = time.process_time()  # idle polls before the start cost next to nothing
-        await worker.run(event)
+        stats = await worker.run(event)
         watcher.cancel()
         with cpu.get_lock():
             cpu.value += time.process_time() - cpu_started
+        if looks is not None:
+            with looks.get_lock():
+                looks[0] += stats.looks
+                looks[1] += stats.empty_looks
 
     asyncio.run(main())
 
@@ -173,46 +186,82 @@ def _publish(url: str, folder: Path) -> Any:
     return queue
 
 
+def _producer_process(url: str, first: int, last: int, batch: int, ready: Any, go: Any, cpu: Any) -> None:
+    """Enqueue items ``first`` … ``last - 1``, ``batch`` per transaction, once ``go`` is set."""
+    from orchestrator.queue.models import Offer
+    from orchestrator.queue.store import SQLWorkQueue
+    from orchestrator.store import open_store
+
+    queue = SQLWorkQueue(open_store(url))
+    offers = [Offer(f"item-{n}", {"n": n}) for n in range(first, last)]
+    queue.get_bot("bench")  # read the bot before the clock starts, as a running process has
+    ready.release()
+    go.wait()
+    started = time.process_time()
+    for start in range(0, len(offers), batch):
+        queue.enqueue_many("bench", offers[start : start + batch])
+    with cpu.get_lock():
+        cpu.value += time.process_time() - started
+    queue.store.close()
+
+
 def orchestrator_rate(
-    url: str, procs: int, items: int, folder: Path, batch: int = 1, prefill: bool = False
+    url: str,
+    procs: int,
+    items: int,
+    folder: Path,
+    batch: int = 1,
+    prefill: bool = False,
+    producers: int = 1,
 ) -> Measurement:
     """The runners' items/s and CPU per item. ``prefill``: the items are enqueued before the
-    clock starts and the runners start with it (the runners alone, without the enqueue)."""
+    clock starts and the runners start with it (the runners alone, without the enqueue);
+    otherwise ``producers`` processes enqueue them once the clock runs."""
     from orchestrator.queue.models import ItemStatus, Offer
 
     queue = _publish(url, folder)
     ctx = mp.get_context("spawn")
     ready, go, stop, finished = ctx.Semaphore(0), ctx.Event(), ctx.Event(), ctx.Value("i", 0)
-    runners_cpu = ctx.Value("d", 0.0)
-    offers = [Offer(f"item-{n}", {"n": n}) for n in range(items)]
+    runners_cpu, enqueue_cpu, looks = ctx.Value("d", 0.0), ctx.Value("d", 0.0), ctx.Array("i", 2)
+    start_producing = ctx.Event()
+    producing = []
     if prefill:
+        offers = [Offer(f"item-{n}", {"n": n}) for n in range(items)]
         for start in range(0, items, 500):
             queue.enqueue_many("bench", offers[start : start + 500])
     else:
         go.set()  # the runners wait on the empty queue, as they would for work to arrive
+        bounds = [items * n // producers for n in range(producers + 1)]
+        producing = [
+            ctx.Process(
+                target=_producer_process,
+                args=(url, bounds[n], bounds[n + 1], batch, ready, start_producing, enqueue_cpu),
+            )
+            for n in range(producers)
+        ]
     workers = [
-        ctx.Process(target=_worker_process, args=(url, str(folder), ready, go, stop, finished, runners_cpu))
+        ctx.Process(
+            target=_worker_process, args=(url, str(folder), ready, go, stop, finished, runners_cpu, looks)
+        )
         for _ in range(procs)
     ]
-    for w in workers:
-        w.start()
-    for _ in workers:
+    for process in workers + producing:
+        process.start()
+    for _ in workers + producing:
         ready.acquire(timeout=120)
     time.sleep(0.5)
     window = CpuWindow(with_server=not url.startswith("sqlite"))
     window.start()
-    started, enqueue_cpu = time.perf_counter(), time.process_time()
+    started = time.perf_counter()
     go.set()
-    for start in range(0, 0 if prefill else items, batch):
-        queue.enqueue_many("bench", offers[start : start + batch])
-    enqueue_cpu = time.process_time() - enqueue_cpu
+    start_producing.set()
     while finished.value < items:
         time.sleep(0.005)
     elapsed = time.perf_counter() - started
     server, busy = window.stop()
     stop.set()
-    for w in workers:
-        w.join(timeout=60)
+    for process in workers + producing:
+        process.join(timeout=60)
     done = queue.status_counts().get(ItemStatus.done, 0)
     queue.store.close()
     assert done == items, f"the runners finished {finished.value} items but {done} of {items} are done"
@@ -220,9 +269,11 @@ def orchestrator_rate(
     return Measurement(
         rate=items / elapsed,
         runners_ms=runners_cpu.value * per_item,
-        enqueue_ms=enqueue_cpu * per_item,
+        enqueue_ms=enqueue_cpu.value * per_item,
         server_ms=None if server is None else server * per_item,
         busy=busy,
+        looks=looks[0] / items,
+        empty_looks=looks[1] / items,
     )
 
 
@@ -381,6 +432,12 @@ def main() -> None:
         help="items per enqueue transaction (enqueue_many, as a folder scan or an API batch); default 1",
     )
     parser.add_argument(
+        "--producers",
+        type=int,
+        default=1,
+        help="processes that enqueue the items, each an equal share (default 1)",
+    )
+    parser.add_argument(
         "--prefill",
         action="store_true",
         help="enqueue every item before the clock starts: the runners alone, without the enqueue",
@@ -413,9 +470,11 @@ def main() -> None:
     for (backend, procs), (orch, raw) in results.items():
         print(row("", backend, procs, orch, raw))
     print(
-        "cpu ms/item: the runner (or raw loop) processes, the enqueuing process, the PostgreSQL\n"
+        "cpu ms/item: the runner (or raw loop) processes, the enqueuing process(es), the PostgreSQL\n"
         "server; busy: share of all cores in use during the run — near 100 %, more processes\n"
-        "cannot go faster, and the ratio is the raw loop's CPU per item over the runners'"
+        "cannot go faster, and the ratio is the raw loop's CPU per item over the runners';\n"
+        "looks/item: claim transactions of the runners' own (not one finishing an item) per item,\n"
+        "and how many of them found nothing"
     )
     main_backend = "postgresql" if params else "sqlite"
     best_procs = max(
@@ -433,7 +492,7 @@ def main() -> None:
 
 HEADER = (
     "{:>5} backend     procs  runners items/s  raw items/s  ratio"
-    " | cpu ms/item: runners enqueue server  busy | raw: procs server  busy"
+    " | cpu ms/item: runners enqueue server  busy | raw: procs server  busy | looks/item empty"
 )
 
 
@@ -447,6 +506,7 @@ def row(label: str, backend: str, procs: int, orch: Measurement, raw: Measuremen
         f"{label:>5} {backend:<11} {procs:>5} {orch.rate:>16.1f} {raw.rate:>12.1f} {orch.rate / raw.rate:>6.2f}"
         f" | {'':>12} {orch.runners_ms:>7.2f} {orch.enqueue_ms:>7.2f} {server:>6} {busy:>5}"
         f" | {raw.runners_ms:>9.2f} {raw_server:>6} {raw_busy:>5}"
+        f" | {orch.looks or 0:>10.2f} {orch.empty_looks or 0:>5.2f}"
     )
 
 
@@ -464,6 +524,8 @@ def medians(pairs: list[tuple[Measurement, Measurement]]) -> tuple[Measurement, 
             enqueue_ms=statistics.median(m.enqueue_ms for m in runs),
             server_ms=median_of([m.server_ms for m in runs]),
             busy=median_of([m.busy for m in runs]),
+            looks=median_of([m.looks for m in runs]),
+            empty_looks=median_of([m.empty_looks for m in runs]),
         )
 
     return median_measurement([o for o, _ in pairs]), median_measurement([r for _, r in pairs])
@@ -477,13 +539,21 @@ def measure(
         folder = Path(tmp)
         if backend == "sqlite":
             orch = orchestrator_rate(
-                f"sqlite:///{folder / 'rpa.db'}", procs, args.items, folder, args.batch, args.prefill
+                f"sqlite:///{folder / 'rpa.db'}",
+                procs,
+                args.items,
+                folder,
+                args.batch,
+                args.prefill,
+                args.producers,
             )
             raw = raw_rate("sqlite", str(folder / "raw.db"), procs, args.items)
             return orch, raw
         assert params is not None
         with PgSchema(params, args.pg) as schema:
-            orch = orchestrator_rate(schema.url, procs, args.items, folder, args.batch, args.prefill)
+            orch = orchestrator_rate(
+                schema.url, procs, args.items, folder, args.batch, args.prefill, args.producers
+            )
         with PgSchema(params, args.pg) as schema:
             raw = raw_rate("postgresql", (params, schema.name), procs, args.items)
         return orch, raw

@@ -50,6 +50,10 @@ class WorkerStats:
     finished: dict[str, int] = field(default_factory=dict)
     lost: int = 0
     released: int = 0
+    # claim transactions of the loop's own (not those of a finishing item), and how many of
+    # them found nothing: what an idle or starved runner costs the database
+    looks: int = 0
+    empty_looks: int = 0
 
 
 class Worker:
@@ -134,13 +138,16 @@ class Worker:
                 self._looked_at_finish = False  # found nothing a moment ago: wait first_poll
             elif looked:
                 try:
-                    claims += self.queue.claim(
+                    found = self.queue.claim(
                         self.owner,
                         self.lease,
                         bots=self.bots,
                         limit=free - len(claims),
                         start_run=self._start_run,
                     )
+                    self.stats.looks += 1
+                    self.stats.empty_looks += not found
+                    claims += found
                 except StoreUnavailable as exc:
                     logger.warning("claim failed, store unavailable: {}", exc)
             for claim in claims:

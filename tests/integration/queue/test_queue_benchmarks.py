@@ -33,7 +33,7 @@ def test_throughput_benchmark_prints_rates_cpu_and_ratio(monkeypatch: pytest.Mon
     assert "measuring SQLite only" in out
     median_row = re.search(
         r"^\s+sqlite\s+1\s+(\d+\.\d)\s+(\d+\.\d)\s+\d+\.\d\d \|\s+(\d+\.\d\d)\s+(\d+\.\d\d)\s+n/a\s+(\S+) \|"
-        r"\s+(\d+\.\d\d)\s+n/a\s+(\S+)$",
+        r"\s+(\d+\.\d\d)\s+n/a\s+(\S+) \|\s+(\d+\.\d\d)\s+(\d+\.\d\d)$",
         out.split("medians of 1 round(s):")[1],
         re.M,
     )
@@ -43,6 +43,8 @@ def test_throughput_benchmark_prints_rates_cpu_and_ratio(monkeypatch: pytest.Mon
     assert raw_rate > 0
     assert runners_ms > 0  # the runner processes' CPU reached the table …
     assert enqueue_ms > 0  # … and the enqueuing process's
+    looks, empty_looks = float(median_row[8]), float(median_row[9])
+    assert looks >= empty_looks > 0  # the runner looked at the empty queue before the items came
     ratio = re.search(r"^ratio=(\d+\.\d+)$", out, re.M)
     assert ratio is not None, out
     assert abs(float(ratio[1]) - runners_rate / raw_rate) < 0.01
