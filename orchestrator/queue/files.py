@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import filecmp
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -71,17 +72,19 @@ def restore_source_file(item: WorkItem) -> Path | None:
     parked = failed / (Path(item.settled_path).name if item.settled_path else path.name)
     if parked.is_symlink() or not parked.is_file():
         return None
+    taken = InboxNameTaken(
+        f"item {item.id}'s file is parked as {parked}, but {path} holds another file: its run "
+        f"would read that one; move it away (or wait until its own item is done) and retry again"
+    )
     try:
         if path.exists():
-            if path.read_bytes() != parked.read_bytes():
-                raise InboxNameTaken(
-                    f"item {item.id}'s file is parked as {parked}, but {path} holds another file: "
-                    f"its run would read that one; move it away (or wait until its own item is done) "
-                    f"and retry again"
-                )
+            if not filecmp.cmp(path, parked, shallow=False):
+                raise taken
         else:
             os.link(parked, path)  # never over a file that arrived meanwhile under the same name
         parked.unlink()
+    except FileExistsError:  # it arrived between the look and the link
+        raise taken from None
     except OSError as exc:
         logger.warning("could not put {} back in its inbox for item {}: {}", parked, item.id, exc)
         return None
