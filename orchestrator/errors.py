@@ -164,6 +164,10 @@ class LeaseLostError(RpaError):
     """This runner no longer holds the lease (on a run or a resource) it acted under."""
 
 
+class ItemNotWaiting(RpaError):
+    """A work item a person acted on is no longer waiting for a person (someone else did)."""
+
+
 class RunNotFound(RpaError, LookupError):
     """No run with this id exists."""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import filecmp
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -49,7 +50,29 @@ class InboxNameTaken(RpaError):
     """A failed item's file cannot go back to its inbox: another file of that name is there."""
 
 
-def restore_source_file(item: WorkItem) -> Path | None:
+@dataclass(frozen=True)
+class RestoredFile:
+    """A failed item's file put back in its inbox by ``restore_source_file``."""
+
+    inbox: Path
+    parked: Path  # where it was parked, in failed/
+    moved: bool  # False: the same content was in the inbox already, only the parked copy went
+
+    def undo(self) -> None:
+        """Park it again as it was (the person's action did not go through)."""
+        try:
+            os.link(self.inbox, self.parked)
+            if self.moved:
+                self.inbox.unlink()
+        except OSError as exc:
+            logger.warning("could not park {} again as {}: {}", self.inbox, self.parked, exc)
+
+    def forget_why_it_failed(self) -> None:
+        """The item is back in the queue: the note of why it failed goes."""
+        self.parked.with_name(f"{self.parked.name}.reason.txt").unlink(missing_ok=True)
+
+
+def restore_source_file(item: WorkItem) -> RestoredFile | None:
     """Put a failed folder item's file back in its inbox, where its run reads it, when a person
     retries the item; None when it is not in ``failed/`` (nothing moves, and the run will say
     what is missing).
@@ -60,7 +83,8 @@ def restore_source_file(item: WorkItem) -> Path | None:
     as restored.
 
     Called before the item is requeued: the inbox watcher takes a file it has not seen before
-    as settling, not ready, so it cannot send the file back to ``failed/`` in between.
+    as settling, not ready, so it cannot send the file back to ``failed/`` in between. If the
+    requeue does not go through, ``undo``; once it did, ``forget_why_it_failed``.
     """
     if not item.source_path or not item.source.startswith("folder:"):
         return None
@@ -76,8 +100,9 @@ def restore_source_file(item: WorkItem) -> Path | None:
         f"item {item.id}'s file is parked as {parked}, but {path} holds another file: its run "
         f"would read that one; move it away (or wait until its own item is done) and retry again"
     )
+    moved = not path.exists()
     try:
-        if path.exists():
+        if not moved:
             if not filecmp.cmp(path, parked, shallow=False):
                 raise taken
         else:
@@ -88,5 +113,4 @@ def restore_source_file(item: WorkItem) -> Path | None:
     except OSError as exc:
         logger.warning("could not put {} back in its inbox for item {}: {}", parked, item.id, exc)
         return None
-    parked.with_name(f"{parked.name}.reason.txt").unlink(missing_ok=True)
-    return path
+    return RestoredFile(inbox=path, parked=parked, moved=moved)

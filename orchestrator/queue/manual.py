@@ -18,10 +18,11 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy import Connection
 
 from orchestrator import jsoncodec
 from orchestrator.enums import RunStatus
-from orchestrator.errors import RpaError
+from orchestrator.errors import ItemNotWaiting, RpaError
 from orchestrator.models import RunRecord, StepRecord
 from orchestrator.queue.files import InboxNameTaken, restore_source_file, settle_source_file
 from orchestrator.queue.models import ItemStatus, WorkItem
@@ -81,25 +82,44 @@ class ManualQueue:
         overrides: dict[str, Any] | None,
         payload: dict[str, Any],
     ) -> None:
+        """Reopen the run and requeue its item in one transaction: a crash in between cannot
+        leave a reopened run whose item nobody claims. A failed folder item's file goes back
+        to its inbox first, and to ``failed/`` again if the transaction does not commit."""
+        item = entry.item
         restored = None
-        if entry.item is not None and entry.item.status is ItemStatus.failed:
+        if item is not None and item.status is ItemStatus.failed:
             try:
-                restored = restore_source_file(entry.item)  # the run reads its file from the inbox
+                restored = restore_source_file(item)  # the run reads its file from the inbox
             except InboxNameTaken as exc:
                 raise ManualActionError(str(exc)) from None
-        self.store.reopen_run(
-            entry.run.id,
-            actor=user,
-            action=action,
-            step_id=entry.run.parked_step,
-            overrides=overrides,
-            payload=payload,
-            # a failed step is retried as after any failed attempt (a once step verifies first:
-            # time has passed since); a parked one as the person decided
-            retry_kind="technical" if entry.run.status is RunStatus.failed else "operator",
-        )
-        if entry.item is not None:
-            self.queue.requeue(entry.item.id, actor=user, file_restored=restored is not None)
+
+        def requeue_item(conn: Connection) -> None:
+            if item is not None:
+                self.queue.requeue_in(conn, item.id, file_restored=restored is not None)
+
+        try:
+            self.store.reopen_run(
+                entry.run.id,
+                actor=user,
+                action=action,
+                step_id=entry.run.parked_step,
+                overrides=overrides,
+                payload=payload,
+                # a failed step is retried as after any failed attempt (a once step verifies
+                # first: time has passed since); a parked one as the person decided
+                retry_kind="technical" if entry.run.status is RunStatus.failed else "operator",
+                also=requeue_item,
+            )
+        except BaseException as exc:
+            if restored is not None:
+                restored.undo()
+            if isinstance(exc, ItemNotWaiting):
+                raise ManualActionError(f"{exc}; nothing was changed") from None
+            raise
+        if restored is not None:
+            restored.forget_why_it_failed()
+        if item is not None:
+            self.queue.announce_new_items()
 
     def retry(self, run_id: str, user: str, note: str = "") -> None:
         """Run the parked step again — or the step a failed run failed at (a technical error that
@@ -202,7 +222,12 @@ class ManualQueue:
         entry = self.entry(run_id)
         if entry.run.status in (RunStatus.done, RunStatus.rejected):
             raise ManualActionError(f"run {run_id} is already {entry.run.status.value}")
-        self.store.close_run(run_id, RunStatus.rejected, actor=user, reason=reason)
-        if entry.item is not None:
-            self.queue.reject(entry.item.id, reason=reason)
-            settle_source_file(self.queue, entry.item, ItemStatus.rejected, reason)
+        item = entry.item
+
+        def reject_item(conn: Connection) -> None:  # in the run's transaction (see _send_back)
+            if item is not None:
+                self.queue.reject_in(conn, item.id, reason=reason)
+
+        self.store.close_run(run_id, RunStatus.rejected, actor=user, reason=reason, also=reject_item)
+        if item is not None:
+            settle_source_file(self.queue, item, ItemStatus.rejected, reason)

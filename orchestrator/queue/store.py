@@ -28,7 +28,7 @@ from sqlalchemy import Connection, and_, delete, func, insert, select, update
 
 from orchestrator import jsoncodec
 from orchestrator.enums import RunStatus
-from orchestrator.errors import LeaseLostError, RunNotFound, UniqueConflict
+from orchestrator.errors import ItemNotWaiting, LeaseLostError, RunNotFound, UniqueConflict
 from orchestrator.models import AuditEvent, RunRecord
 from orchestrator.queue.models import (
     Claim,
@@ -142,7 +142,8 @@ class SQLWorkQueue:
         self._arrival_listeners.append(listener)
         return lambda: self._arrival_listeners.remove(listener)
 
-    def _announce_new_items(self) -> None:
+    def announce_new_items(self) -> None:
+        """Tell this process's runners that items were (re)queued and committed."""
         for listener in list(self._arrival_listeners):
             try:
                 listener()
@@ -286,7 +287,7 @@ class SQLWorkQueue:
         if len(offers) == 1 and self.store.pipelined:
             created = self._enqueue_new(bot, offers[0], rows[0], now)
             if created is not None:
-                self._announce_new_items()
+                self.announce_new_items()
                 return [created]
         with self.store.hot_tx() as tx:
             inserted = tx.rows_many([(self._sql.insert_item, row) for row in rows])
@@ -294,7 +295,7 @@ class SQLWorkQueue:
                 if got:
                     tx.append(_enqueued_event(bot, offer, row, now))
         if any(inserted):
-            self._announce_new_items()
+            self.announce_new_items()
         return [
             EnqueueResult(_item(got[0]), created=True) if got else self._offered_again(bot, offer, now)
             for offer, got in zip(offers, inserted, strict=True)
@@ -880,36 +881,53 @@ class SQLWorkQueue:
         self,
         item_id: str,
         *,
-        actor: str,
         not_before: datetime | None = None,
         file_restored: bool = False,
     ) -> None:
-        """Send a parked item back to the queue (after a person's retry/resume/approval).
-        ``file_restored``: its file went back from where it was parked to the inbox, so the
-        item no longer names where it was parked."""
+        """Send a parked item back to the queue on its own (see ``requeue_in``)."""
+        with self.store.writing() as conn:
+            self.requeue_in(conn, item_id, not_before=not_before, file_restored=file_restored)
+        self.announce_new_items()
+
+    def requeue_in(
+        self,
+        conn: Connection,
+        item_id: str,
+        *,
+        not_before: datetime | None = None,
+        file_restored: bool = False,
+    ) -> None:
+        """Send a parked item back to the queue (after a person's retry/resume/approval), in
+        the caller's transaction — the one that reopens its run, so that a crash between the
+        two cannot leave a reopened run whose item nobody will claim. ``ItemNotWaiting`` when
+        the item is not waiting for a person. ``file_restored``: its file went back from where
+        it was parked to the inbox, so the item no longer names where it was parked.
+
+        The caller announces the item (``announce_new_items``) once its transaction committed.
+        """
         now = utcnow()
         settled = {"settled_path": None} if file_restored else {}
-        with self.store.writing() as conn:
-            conn.execute(
-                update(ITEMS)
-                .where(
-                    ITEMS.c.id == item_id,
-                    ITEMS.c.status.in_([ItemStatus.needs_review.value, ItemStatus.failed.value]),
-                )
-                .values(
-                    status=ItemStatus.new.value,
-                    reason=None,
-                    reason_code=None,
-                    parked_step=None,
-                    not_before=not_before,
-                    touched_by_person=True,
-                    finished_at=None,
-                    updated_at=now,
-                    crashes=0,
-                    **settled,
-                )
+        result = conn.execute(
+            update(ITEMS)
+            .where(
+                ITEMS.c.id == item_id,
+                ITEMS.c.status.in_([ItemStatus.needs_review.value, ItemStatus.failed.value]),
             )
-        self._announce_new_items()
+            .values(
+                status=ItemStatus.new.value,
+                reason=None,
+                reason_code=None,
+                parked_step=None,
+                not_before=not_before,
+                touched_by_person=True,
+                finished_at=None,
+                updated_at=now,
+                crashes=0,
+                **settled,
+            )
+        )
+        if result.rowcount != 1:
+            raise ItemNotWaiting(f"work item {item_id} is not waiting for a person")
 
     def record_settled_file(self, item_id: str, path: Path) -> None:
         """Where the item's file went when the item ended (``files.settle_source_file``)."""
@@ -917,22 +935,27 @@ class SQLWorkQueue:
             conn.execute(update(ITEMS).where(ITEMS.c.id == item_id).values(settled_path=str(path)))
 
     def reject(self, item_id: str, *, reason: str) -> None:
-        now = utcnow()
         with self.store.writing() as conn:
-            conn.execute(
-                update(ITEMS)
-                .where(ITEMS.c.id == item_id)
-                .values(
-                    status=ItemStatus.rejected.value,
-                    reason=reason,
-                    reason_code="rejected",
-                    touched_by_person=True,
-                    finished_at=now,
-                    updated_at=now,
-                    lease_owner=None,
-                    lease_until=None,
-                )
+            self.reject_in(conn, item_id, reason=reason)
+
+    def reject_in(self, conn: Connection, item_id: str, *, reason: str) -> None:
+        """End the item as rejected by a person, in the caller's transaction (the one that
+        closes its run)."""
+        now = utcnow()
+        conn.execute(
+            update(ITEMS)
+            .where(ITEMS.c.id == item_id)
+            .values(
+                status=ItemStatus.rejected.value,
+                reason=reason,
+                reason_code="rejected",
+                touched_by_person=True,
+                finished_at=now,
+                updated_at=now,
+                lease_owner=None,
+                lease_until=None,
             )
+        )
 
     # -- triggers and runners ---------------------------------------------------------
     def trigger_last_fire(self, trigger_id: str) -> datetime | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -770,6 +770,7 @@ class SQLRunStore(RunStore):
         overrides: dict[str, dict[str, Any]] | None = None,
         payload: dict[str, Any] | None = None,
         retry_kind: str = "operator",
+        also: Callable[[Connection], None] | None = None,
     ) -> None:
         """A person sends a parked run back to work: its parked step will run again.
 
@@ -778,6 +779,8 @@ class SQLRunStore(RunStore):
         (as after a failed attempt: a ``once`` step asks its verify first, or is parked in
         doubt without one). Corrections are stored as overrides of that step's arguments, and
         the run goes back to ``pending`` — all audited with who did what, in one transaction.
+        ``also`` writes in that transaction too (the run's work item goes back to the queue):
+        if it raises, nothing of it is kept.
         """
         now = utcnow()
         with self._tx_with_audit() as (conn, append):
@@ -823,9 +826,19 @@ class SQLRunStore(RunStore):
                     payload=payload or {},
                 )
             )
+            if also is not None:
+                also(conn)
 
-    def close_run(self, run_id: str, status: RunStatus, *, actor: str, reason: str) -> None:
-        """A person ends a parked run (reject), audited."""
+    def close_run(
+        self,
+        run_id: str,
+        status: RunStatus,
+        *,
+        actor: str,
+        reason: str,
+        also: Callable[[Connection], None] | None = None,
+    ) -> None:
+        """A person ends a parked run (reject), audited; ``also`` as in ``reopen_run``."""
         now = utcnow()
         with self._tx_with_audit() as (conn, append):
             result = conn.execute(
@@ -857,6 +870,8 @@ class SQLRunStore(RunStore):
                     payload={"reason": reason},
                 )
             )
+            if also is not None:
+                also(conn)
 
     def find_interrupted_runs(self, now: datetime) -> list[RunRecord]:
         active = [RunStatus.running.value, RunStatus.pending.value]

@@ -48,7 +48,33 @@ def test_a_file_that_arrives_while_the_item_is_put_back_stops_the_retry(
 
 def test_the_file_goes_back_to_the_inbox_and_leaves_failed(tmp_path: Path) -> None:
     item = _failed_item(tmp_path)
-    assert restore_source_file(item) == tmp_path / "inbox" / "m1.txt"
+    restored = restore_source_file(item)
+    assert restored is not None
+    assert restored.inbox == tmp_path / "inbox" / "m1.txt"
     assert (tmp_path / "inbox" / "m1.txt").read_text() == "the item's payments"
     assert not (tmp_path / "failed" / "m1.txt").exists()
     assert os.stat(tmp_path / "inbox" / "m1.txt").st_nlink == 1
+
+
+def test_undo_parks_the_file_again_as_it_was(tmp_path: Path) -> None:
+    item = _failed_item(tmp_path)
+    reason = tmp_path / "failed" / "m1.txt.reason.txt"
+    reason.write_text("platform down")
+    restored = restore_source_file(item)
+    assert restored is not None
+    assert reason.exists()  # kept until the retry has gone through
+    restored.undo()
+    assert (tmp_path / "failed" / "m1.txt").read_text() == "the item's payments"
+    assert not (tmp_path / "inbox" / "m1.txt").exists()
+    # a person had copied the same file back: undo leaves their copy in the inbox
+    (tmp_path / "inbox" / "m1.txt").write_text("the item's payments")
+    restored = restore_source_file(item)
+    assert restored is not None
+    assert not (tmp_path / "failed" / "m1.txt").exists()
+    restored.undo()
+    assert (tmp_path / "failed" / "m1.txt").read_text() == "the item's payments"
+    assert (tmp_path / "inbox" / "m1.txt").read_text() == "the item's payments"
+    restored = restore_source_file(item)
+    assert restored is not None
+    restored.forget_why_it_failed()
+    assert not reason.exists()

@@ -14,11 +14,12 @@ from queue_helpers import published_queue, write_bot
 
 from orchestrator.bootstrap import build_runtime
 from orchestrator.enums import RunStatus
+from orchestrator.errors import StoreUnavailable
 from orchestrator.models import AuditEvent
 from orchestrator.queue.manual import ManualActionError, ManualQueue
 from orchestrator.queue.models import ItemStatus
 from orchestrator.queue.service import Service
-from orchestrator.queue.store import SQLWorkQueue
+from orchestrator.queue.store import ITEMS, SQLWorkQueue
 from orchestrator.queue.worker import Worker
 from orchestrator.settings import Settings
 from orchestrator.store.sql import utcnow
@@ -105,13 +106,20 @@ def test_worker_runs_items_and_people_work_the_manual_queue(runtime, tmp_path: P
     assert runtime.store.verify_audit().ok
 
 
-def test_reject_ends_the_item(runtime, tmp_path: Path) -> None:
+def _one_parked_item(runtime: Any, tmp_path: Path, reference: str) -> tuple[Any, Worker, ManualQueue, Any]:
+    """A ledger bot's item whose check flags it, run until it waits for a person: the queue,
+    its runner, the manual queue and the item's entry there."""
     queue = published_queue(runtime.store, tmp_path)
-    queue.enqueue("ledger-bot", "BAD-2", {"reference": "BAD-2", "ok": False})
+    queue.enqueue("ledger-bot", reference, {"reference": reference, "ok": False})
     worker = Worker(runtime, queue, capacity=1, poll_interval=0.05)
     asyncio.run(_drain(worker, queue, lambda: queue.status_counts().get(ItemStatus.needs_review) == 1))
     manual = ManualQueue(runtime.store, queue, runtime.registry)
     (entry,) = manual.entries()
+    return queue, worker, manual, entry
+
+
+def test_reject_ends_the_item(runtime, tmp_path: Path) -> None:
+    queue, _worker, manual, entry = _one_parked_item(runtime, tmp_path, "BAD-2")
     with pytest.raises(ManualActionError, match="reason"):
         manual.reject(entry.run.id, "bob", " ")
     manual.reject(entry.run.id, "bob", "customer withdrew the instruction")
@@ -681,3 +689,82 @@ def test_a_retry_puts_back_the_items_own_file_when_another_of_that_name_failed_b
     assert service.queue.get_item(first.id).status is ItemStatus.new
     assert service.queue.get_item(first.id).settled_path is None
     assert not (failed / "m1.txt").exists()
+
+
+def _cut_off_before_commit(real: Any) -> Any:
+    """``real`` (a queue write in a person's transaction), then the connection is lost before
+    COMMIT: a crash between the run's and the item's writes cannot be timed from outside."""
+
+    def cut_off(conn: Any, item_id: str, **kwargs: Any) -> None:
+        real(conn, item_id, **kwargs)
+        raise StoreUnavailable("store write failed: server closed the connection unexpectedly")
+
+    return cut_off
+
+
+def test_a_manual_action_cut_off_before_its_commit_changes_neither_the_run_nor_the_item(
+    runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Retry and reject write the run and its item in one transaction: cut off half way, the
+    run is not left reopened (or rejected) with its item still waiting for a person, where no
+    runner would claim it and the manual queue would no longer list it."""
+    queue, worker, manual, entry = _one_parked_item(runtime, tmp_path, "BAD-3")
+
+    def unchanged() -> None:
+        assert runtime.store.get_run(entry.run.id).status is RunStatus.needs_review
+        assert queue.get_item(entry.item.id).status is ItemStatus.needs_review
+        assert [e.run.id for e in manual.entries()] == [entry.run.id]  # still in the manual queue
+        assert not [e for e in runtime.store.audit_events() if e.kind.startswith("manual_")]
+
+    with monkeypatch.context() as patch:
+        patch.setattr(queue, "requeue_in", _cut_off_before_commit(queue.requeue_in))
+        with pytest.raises(StoreUnavailable):
+            manual.resume(entry.run.id, "bob", {"condition": "true"})
+        unchanged()
+        patch.setattr(queue, "reject_in", _cut_off_before_commit(queue.reject_in))
+        with pytest.raises(StoreUnavailable):
+            manual.reject(entry.run.id, "bob", "customer withdrew the instruction")
+        unchanged()
+    # an item that is no longer waiting (someone else took it meanwhile) stops the action whole
+    with runtime.store.writing() as conn:
+        conn.execute(ITEMS.update().where(ITEMS.c.id == entry.item.id).values(status="in_progress"))
+    with pytest.raises(ManualActionError, match="not waiting for a person; nothing was changed"):
+        manual.retry(entry.run.id, "bob")
+    assert runtime.store.get_run(entry.run.id).status is RunStatus.needs_review
+    with runtime.store.writing() as conn:
+        conn.execute(ITEMS.update().where(ITEMS.c.id == entry.item.id).values(status="needs_review"))
+    unchanged()
+    assert runtime.store.verify_audit().ok  # the chain did not advance over what rolled back
+    manual.resume(entry.run.id, "bob", {"condition": "true"})
+    asyncio.run(_drain(worker, queue, lambda: queue.status_counts() == {ItemStatus.done: 1}))
+    assert [r["reference"] for r in _ledger(tmp_path)] == ["BAD-3"]
+    assert runtime.store.verify_audit().ok
+
+
+def test_a_retry_cut_off_before_its_commit_parks_the_file_again(
+    runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service = _file_bot_service(runtime, tmp_path, _free_port(), " reference: name,")
+    inbox = tmp_path / "inbox"
+    (inbox / "m1.txt").write_text("MT103 ...")
+    failed_file = tmp_path / "failed" / "m1.txt"
+    reason_file = failed_file.with_name("m1.txt.reason.txt")
+    _serve_until(
+        service, lambda: failed_file.exists() and service.queue.status_counts() == {ItemStatus.failed: 1}
+    )
+    manual = ManualQueue(runtime.store, service.queue, runtime.registry)
+    (item,) = service.queue.list_items(bot="file-bot")
+    with monkeypatch.context() as patch:
+        patch.setattr(service.queue, "requeue_in", _cut_off_before_commit(service.queue.requeue_in))
+        with pytest.raises(StoreUnavailable):
+            manual.retry(item.run_id, "bob")
+    assert failed_file.read_text() == "MT103 ..."  # parked again, with why it failed
+    assert reason_file.exists()
+    assert not (inbox / "m1.txt").exists()  # the watcher finds nothing to enqueue
+    assert service.queue.get_item(item.id).status is ItemStatus.failed
+    assert runtime.store.get_run(item.run_id).status is RunStatus.failed
+    manual.retry(item.run_id, "bob")
+    assert (inbox / "m1.txt").read_text() == "MT103 ..."
+    assert not failed_file.exists()
+    assert not reason_file.exists()
+    assert service.queue.get_item(item.id).status is ItemStatus.new
