@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -173,7 +174,13 @@ def run_page(request: Request, run_id: str) -> Response:
 
 
 def _manual_page(
-    request: Request, *, status_code: int = 200, done: str | None = None, error: str = ""
+    request: Request,
+    *,
+    status_code: int = 200,
+    done: str | None = None,
+    error: str = "",
+    retried: int = 0,
+    not_retried: Sequence[dict[str, str]] = (),
 ) -> Response:
     dashboard = dashboard_of(request)
     return render(
@@ -184,6 +191,8 @@ def _manual_page(
         failed=dashboard.queue.status_counts(statuses=[ItemStatus.failed]).get(ItemStatus.failed, 0),
         done=done,
         error=error,
+        retried=retried,
+        not_retried=not_retried,
     )
 
 
@@ -201,13 +210,20 @@ async def retry_failed_action(request: Request) -> Response:
     form = await request.form()
     note = str(form.get("note", ""))[:2000]
     skipped: list[tuple[Any, str]] = []
-    await run_in_threadpool(dashboard.manual.retry_failed, caller.principal.user, note=note, skipped=skipped)
-    if skipped:  # the others went back; say which stay failed and why, on this page
-        why = "; ".join(
-            f"{entry.item.reference if entry.item else entry.run.id}: {text}" for entry, text in skipped
-        )
+    retried = await run_in_threadpool(
+        dashboard.manual.retry_failed, caller.principal.user, note=note, skipped=skipped
+    )
+    if skipped:  # the others went back; list the ones that stay failed, why, and a link to each
+        not_retried = [
+            {
+                "run_id": entry.run.id,
+                "reference": entry.item.reference if entry.item else entry.run.id,
+                "why": why,
+            }
+            for entry, why in skipped
+        ]
         return await run_in_threadpool(
-            lambda: _manual_page(request, done=BULK_RETRY, error=f"{len(skipped)} not retried — {why}")
+            lambda: _manual_page(request, retried=len(retried), not_retried=not_retried)
         )
     return RedirectResponse(f"/work/manual?ok={BULK_RETRY}", status_code=303)
 

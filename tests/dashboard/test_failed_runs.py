@@ -115,8 +115,11 @@ def test_the_bulk_retry_says_which_items_stay_failed_and_why(tmp_path: Path) -> 
         sign_in_testclient(operator, "olga")
         sent = operator.post("/work/manual/retry-failed", data={"csrf_token": csrf_of(operator)})
         assert sent.status_code == 200
-        assert "1 not retried — F-2:" in sent.text
-        assert "holds another file" in sent.text
+        listed = sent.text.split('data-test="not-retried"', 1)[1].split("</div>", 1)[0]
+        assert "1 failed item(s) went back to the queue; 1 did not:" in listed
+        assert '<a href="/work/runs/run-F-2">F-2</a>: ' in listed  # a link to the run, and why
+        assert "holds another file" in listed
+        assert "run-F-1" not in listed
         assert runtime.store.get_run("run-F-1").status is RunStatus.pending
         assert runtime.store.get_run("run-F-2").status is RunStatus.failed
         assert (inbox / "m.txt").read_text() == "the next day's payments"
