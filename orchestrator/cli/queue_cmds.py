@@ -93,7 +93,8 @@ def register(app: typer.Typer) -> None:
             if stats is not None:
                 err.print(
                     f"worker stopped: claimed {stats.claimed}, finished {stats.finished}, "
-                    f"released {stats.released}, lost {stats.lost}",
+                    f"released {stats.released}, lost {stats.lost}; looked at the queue on its own "
+                    f"{stats.looks} time(s), {stats.empty_looks} found nothing",
                     markup=False,
                 )
 

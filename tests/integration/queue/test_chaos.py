@@ -12,6 +12,7 @@ from __future__ import annotations
 import collections
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -155,6 +156,14 @@ def _chaos(db_url: str, tmp_path: Path, workers: int) -> None:
     report = store.verify_audit()
     assert report.ok, report.problems
     store.close()
+    # a worker stopped by SIGTERM says what it did, including its idle looks at the queue (one
+    # restarted a moment before the end may still be starting up, and just exits)
+    stopped = [line for line in log.read_text().splitlines() if line.startswith("worker stopped:")]
+    assert 1 <= len(stopped) <= workers, stopped
+    assert all(
+        re.search(r"looked at the queue on its own \d+ time\(s\), \d+ found nothing", s) for s in stopped
+    )
+    print("\n".join(stopped))
 
 
 @pytest.mark.slow
