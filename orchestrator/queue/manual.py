@@ -228,6 +228,9 @@ class ManualQueue:
             if item is not None:
                 self.queue.reject_in(conn, item.id, reason=reason)
 
-        self.store.close_run(run_id, RunStatus.rejected, actor=user, reason=reason, also=reject_item)
+        try:
+            self.store.close_run(run_id, RunStatus.rejected, actor=user, reason=reason, also=reject_item)
+        except ItemNotWaiting as exc:
+            raise ManualActionError(f"{exc}; nothing was changed") from None
         if item is not None:
             settle_source_file(self.queue, item, ItemStatus.rejected, reason)

@@ -940,11 +940,13 @@ class SQLWorkQueue:
 
     def reject_in(self, conn: Connection, item_id: str, *, reason: str) -> None:
         """End the item as rejected by a person, in the caller's transaction (the one that
-        closes its run)."""
+        closes its run). ``ItemNotWaiting`` when a runner holds it (or it has ended): a run
+        under way is not ended under its runner's feet."""
         now = utcnow()
-        conn.execute(
+        waiting = [ItemStatus.new.value, ItemStatus.needs_review.value, ItemStatus.failed.value]
+        result = conn.execute(
             update(ITEMS)
-            .where(ITEMS.c.id == item_id)
+            .where(ITEMS.c.id == item_id, ITEMS.c.status.in_(waiting))
             .values(
                 status=ItemStatus.rejected.value,
                 reason=reason,
@@ -956,6 +958,8 @@ class SQLWorkQueue:
                 lease_until=None,
             )
         )
+        if result.rowcount != 1:
+            raise ItemNotWaiting(f"work item {item_id} is being worked on by a runner or has ended")
 
     # -- triggers and runners ---------------------------------------------------------
     def trigger_last_fire(self, trigger_id: str) -> datetime | None:

@@ -730,6 +730,8 @@ def test_a_manual_action_cut_off_before_its_commit_changes_neither_the_run_nor_t
         conn.execute(ITEMS.update().where(ITEMS.c.id == entry.item.id).values(status="in_progress"))
     with pytest.raises(ManualActionError, match="not waiting for a person; nothing was changed"):
         manual.retry(entry.run.id, "bob")
+    with pytest.raises(ManualActionError, match="being worked on by a runner or has ended; nothing was"):
+        manual.reject(entry.run.id, "bob", "customer withdrew the instruction")
     assert runtime.store.get_run(entry.run.id).status is RunStatus.needs_review
     with runtime.store.writing() as conn:
         conn.execute(ITEMS.update().where(ITEMS.c.id == entry.item.id).values(status="needs_review"))
