@@ -41,7 +41,7 @@ from sqlalchemy import Engine, bindparam, insert
 
 from orchestrator.errors import StoreUnavailable, UniqueConflict
 from orchestrator.models import AuditEvent
-from orchestrator.store.tx import AfterCommit
+from orchestrator.store.tx import AfterCommit, insert_defaults
 
 #: rows per multi-row INSERT (each row count is a statement of its own to prepare)
 MAX_ROWS_PER_INSERT = 16
@@ -326,18 +326,6 @@ def _array(values: list[Any]) -> str | None:
     return "{" + ",".join(parts) + "}"
 
 
-def _column_defaults(table: Any, given: dict[str, Any]) -> dict[str, Any]:
-    """The client-side defaults SQLAlchemy would fill in for the columns an INSERT leaves out."""
-    defaults: dict[str, Any] = {}
-    for column in table.columns:
-        if column.key in given or column.default is None:
-            continue
-        if not column.default.is_scalar:
-            raise ValueError(f"{table.name}.{column.key} has a computed default: give it a value")
-        defaults[column.key] = column.default.arg
-    return defaults
-
-
 class PgPipeline:
     """One pooled connection kept for the hot path; statements compiled once per object and
     prepared once per connection."""
@@ -380,7 +368,7 @@ class PgPipeline:
         if hit is None or hit[0] is not stmt:
             columns, defaults = None, {}  # an UPDATE keeps its own SET list
             if stmt.is_insert:
-                defaults = _column_defaults(stmt.table, params)
+                defaults = insert_defaults(stmt.table, params)
                 columns = [*params, *defaults]
             compiled = stmt.compile(dialect=self._engine.dialect, column_keys=columns)
             hit = (stmt, self._statement(compiled.string, {**compiled.params, **defaults}))

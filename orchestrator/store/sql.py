@@ -54,6 +54,7 @@ from orchestrator.store.sqlite_fastpath import (
     SQLiteFastPath,
     sqlite_datetime,
 )
+from orchestrator.store.sqlite_tx import SqliteStatements, SqliteTx
 from orchestrator.store.tables import AuditRow, RunRow, StepRow, WorkflowSourceRow
 from orchestrator.store.tx import ConnTx, StoreTx
 
@@ -112,6 +113,11 @@ def _ping_idle_connections(engine: Engine) -> None:
             raise DisconnectionError(f"idle connection failed its ping: {exc}") from exc
 
 
+def _sqlite_audit_values(row: dict[str, Any]) -> tuple[Any, ...]:
+    """An audit row's values for ``AUDIT_INSERT_SQL``."""
+    return tuple(sqlite_datetime(row[c]) if c == "at" else row[c] for c in AUDIT_COLUMNS)
+
+
 def _make_engines(url: str, synchronous: str) -> tuple[Engine, Engine]:
     if not url.startswith("sqlite"):
         engine = create_engine(url, pool_size=5, max_overflow=10)
@@ -161,6 +167,7 @@ class SQLRunStore(RunStore):
         if create:
             self.create_schema()
         self._fast = SQLiteFastPath(self._write.raw_connection()) if self.is_sqlite else None
+        self._sqlite_statements = SqliteStatements(self._write.dialect)
         self._pipeline = None if self.is_sqlite else PgPipeline(self._write, lambda: IDLE_PING_SECONDS)
 
     @property
@@ -411,6 +418,15 @@ class SQLRunStore(RunStore):
     @contextmanager
     def hot_tx(self) -> Iterator[StoreTx]:
         """A write transaction of a runner's hot path, with its audit events (see ``store.tx``)."""
+        if self._fast is not None:
+            with self._chained(), self._fast.transaction() as cursor:
+                audit_rows: list[dict[str, Any]] = []
+                sqlite_tx = SqliteTx(self._sqlite_statements, cursor, self._appender(audit_rows.append))
+                yield sqlite_tx
+                if audit_rows:
+                    cursor.executemany(AUDIT_INSERT_SQL, [_sqlite_audit_values(r) for r in audit_rows])
+            sqlite_tx.committed()
+            return
         if self._pipeline is None:
             with self._tx_with_audit() as (conn, append):
                 conn_tx = ConnTx(conn, append)
@@ -431,8 +447,7 @@ class SQLRunStore(RunStore):
         with self._chained(), self._fast.transaction() as cursor:
 
             def insert_row(row: dict[str, Any]) -> None:
-                row = {**row, "at": sqlite_datetime(row["at"])}
-                cursor.execute(AUDIT_INSERT_SQL, tuple(row[c] for c in AUDIT_COLUMNS))
+                cursor.execute(AUDIT_INSERT_SQL, _sqlite_audit_values(row))
 
             yield cursor, self._appender(insert_row)
 

@@ -1,4 +1,6 @@
-"""The SQLite hot path: one step checkpoint = fence + step upsert + audit insert + commit.
+"""The SQLite hot path's connection, and its step checkpoint: fence + step upsert + audit
+insert + commit (a runner's other per-item transactions run on the same connection through
+``orchestrator.store.sqlite_tx``).
 
 Going through SQLAlchemy's execution machinery costs about as much as the commit itself
 (≈200 µs per checkpoint measured here), which would make a durable step cost more than two

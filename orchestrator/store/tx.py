@@ -2,10 +2,11 @@
 
 A runner's per-item transactions (claim and start a run, checkpoint a step, finish the run and
 its item) are written against ``StoreTx``: reads whose rows are needed now, writes whose
-result is not, and writes that must change exactly one row (fences). On SQLite and for
-everything off the hot path it is a SQLAlchemy connection (``ConnTx``, checks at once); on
-PostgreSQL it is a pipelined connection (``orchestrator.store.pg_pipeline``) that sends the
-writes together and checks the fences before it commits — the same outcome, fewer round trips.
+result is not, and writes that must change exactly one row (fences). On SQLite it is the
+store's own ``sqlite3`` connection (``orchestrator.store.sqlite_tx``, checks at once); on
+PostgreSQL a pipelined connection (``orchestrator.store.pg_pipeline``) that sends the writes
+together and checks the fences before it commits — the same outcome, fewer round trips; off
+the hot path (the reaper), a SQLAlchemy connection (``ConnTx``).
 """
 
 from __future__ import annotations
@@ -91,3 +92,16 @@ class ConnTx(AfterCommit):
     def write_one(self, stmt: Any, params: dict[str, Any], lost: Callable[[], Exception]) -> None:
         if self.conn.execute(stmt, params).rowcount != 1:
             raise lost()
+
+
+def insert_defaults(table: Any, given: dict[str, Any]) -> dict[str, Any]:
+    """The client-side defaults SQLAlchemy would fill in for the columns an INSERT leaves out
+    (for the hot paths that compile a statement once and run it outside SQLAlchemy)."""
+    defaults: dict[str, Any] = {}
+    for column in table.columns:
+        if column.key in given or column.default is None:
+            continue
+        if not column.default.is_scalar:
+            raise ValueError(f"{table.name}.{column.key} has a computed default: give it a value")
+        defaults[column.key] = column.default.arg
+    return defaults
