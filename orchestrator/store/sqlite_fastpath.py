@@ -76,9 +76,11 @@ def sqlite_datetime(value: datetime | None) -> str | None:
     """The text SQLAlchemy's SQLite DateTime type stores (naive UTC, microseconds)."""
     if value is None:
         return None
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
-    return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+    zone = value.tzinfo
+    if zone is not None:
+        value = (value if zone is UTC else value.astimezone(UTC)).replace(tzinfo=None)
+    # isoformat, not strftime: half the cost, and four-digit years as SQLAlchemy writes them
+    return value.isoformat(" ", "microseconds")
 
 
 class SQLiteFastPath:

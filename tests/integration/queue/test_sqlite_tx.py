@@ -150,3 +150,25 @@ def test_a_database_locked_by_another_process_is_a_store_unavailable(sqlite_queu
         tx.append(AuditEvent(kind="probe", actor="test", payload={}))
     assert len(list(store.audit_events(kind="probe"))) == 1
     assert store.verify_audit().ok
+
+
+def test_a_datetime_is_written_as_sqlalchemys_sqlite_type_writes_it() -> None:
+    from zoneinfo import ZoneInfo
+
+    from sqlalchemy.dialects import sqlite
+
+    from orchestrator.store.sqlite_fastpath import sqlite_datetime
+
+    write = sqlite.DATETIME().bind_processor(sqlite.dialect())
+    moments = [
+        datetime(2026, 11, 28, 18, 30, 1, 123456, tzinfo=SHANGHAI),
+        datetime(2026, 11, 28, 10, 30, tzinfo=UTC),  # no microseconds: still six digits
+        datetime(2026, 11, 28, 10, 30, 1, 5, tzinfo=ZoneInfo("Etc/UTC")),
+        datetime(2026, 11, 28, 10, 30, 1, 5, tzinfo=ZoneInfo("Asia/Shanghai")),
+        datetime(2026, 11, 28, 10, 30, 1),  # naive: taken as UTC
+        datetime(1, 1, 1, tzinfo=UTC),
+    ]
+    for moment in moments:
+        utc = moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+        assert sqlite_datetime(moment) == write(utc)
+    assert sqlite_datetime(None) is None
