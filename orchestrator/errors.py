@@ -153,7 +153,8 @@ class StoreUnavailable(StoreError):
 
 class UniqueConflict(StoreError):
     """A write met a row with the same unique key (``constraint`` names it); nothing of its
-    transaction was kept. Raised by the PostgreSQL hot path (``SQLRunStore.hot_tx``)."""
+    transaction was kept. Raised by the hot path (``SQLRunStore.hot_tx``); on SQLite
+    ``constraint`` is None (SQLite names the columns, not the constraint)."""
 
     def __init__(self, constraint: str | None, message: str) -> None:
         super().__init__(message)

@@ -424,7 +424,7 @@ class SQLRunStore(RunStore):
                 sqlite_tx = SqliteTx(self._sqlite_statements, cursor, self._appender(audit_rows.append))
                 yield sqlite_tx
                 if audit_rows:
-                    cursor.executemany(AUDIT_INSERT_SQL, [_sqlite_audit_values(r) for r in audit_rows])
+                    sqlite_tx.write_rows(AUDIT_INSERT_SQL, [_sqlite_audit_values(r) for r in audit_rows])
             sqlite_tx.committed()
             return
         if self._pipeline is None:

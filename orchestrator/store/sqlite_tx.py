@@ -135,10 +135,17 @@ class SqliteTx(AfterCommit):
         if changed != 1:
             raise lost()
 
+    def write_rows(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run ``sql`` (plain SQLite SQL) once per row of values (the transaction's audit rows)."""
+        _execute(self._cursor, sql, rows, many=True)
 
-def _execute(cursor: sqlite3.Cursor, sql: str, values: Sequence[Any]) -> None:
+
+def _execute(cursor: sqlite3.Cursor, sql: str, values: Sequence[Any], *, many: bool = False) -> None:
     try:
-        cursor.execute(sql, values)
+        if many:
+            cursor.executemany(sql, values)
+        else:
+            cursor.execute(sql, values)
     except sqlite3.IntegrityError as exc:
         if "UNIQUE constraint failed" in str(exc):
             raise UniqueConflict(None, f"store write failed: {exc}") from exc
