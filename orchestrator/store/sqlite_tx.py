@@ -64,7 +64,7 @@ class SqliteStatement:
         fetched = cursor.fetchall()
         if self.row is None:
             names = [d[0] for d in cursor.description or ()]
-            if len(names) != len(self.loaders):
+            if self.loaders and len(names) != len(self.loaders):  # no loaders: text() SQL, as read
                 raise RuntimeError(f"{len(names)} columns read, {len(self.loaders)} expected: {self.sql}")
             self.row = namedtuple("Row", names, rename=True)  # type: ignore[misc]
         make, loaders = self.row._make, self.loaders

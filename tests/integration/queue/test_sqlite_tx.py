@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from queue_helpers import published_queue
-from sqlalchemy import insert, update
+from sqlalchemy import insert, text, update
 
 from orchestrator.errors import StoreUnavailable, UniqueConflict
 from orchestrator.models import AuditEvent
@@ -131,6 +131,9 @@ def test_a_runner_limited_to_some_bots_sees_only_their_items(sqlite_queue, tmp_p
             sqlite_queue._sql.candidates_of_bots, {"now": now, "lim": 10, "bots": ["other-bot", "ledger-bot"]}
         )
     assert [r.bot for r in mine] == ["other-bot"]
+    with sqlite_queue.store.hot_tx() as tx:  # plain SQL's rows come back as SQLite gives them
+        (echo,) = tx.rows(text("SELECT :n + 1 AS n, :word AS word"), {"n": 41, "word": "汇款"})
+    assert (echo.n, echo.word) == (42, "汇款")
     assert sorted(r.bot for r in both) == ["ledger-bot", "other-bot"]
 
 
