@@ -877,18 +877,6 @@ class SQLWorkQueue:
         return run_id
 
     # -- manual queue --------------------------------------------------------------------
-    def requeue(
-        self,
-        item_id: str,
-        *,
-        not_before: datetime | None = None,
-        file_restored: bool = False,
-    ) -> None:
-        """Send a parked item back to the queue on its own (see ``requeue_in``)."""
-        with self.store.writing() as conn:
-            self.requeue_in(conn, item_id, not_before=not_before, file_restored=file_restored)
-        self.announce_new_items()
-
     def requeue_in(
         self,
         conn: Connection,
@@ -933,10 +921,6 @@ class SQLWorkQueue:
         """Where the item's file went when the item ended (``files.settle_source_file``)."""
         with self.store.writing() as conn:
             conn.execute(update(ITEMS).where(ITEMS.c.id == item_id).values(settled_path=str(path)))
-
-    def reject(self, item_id: str, *, reason: str) -> None:
-        with self.store.writing() as conn:
-            self.reject_in(conn, item_id, reason=reason)
 
     def reject_in(self, conn: Connection, item_id: str, *, reason: str) -> None:
         """End the item as rejected by a person, in the caller's transaction (the one that
