@@ -41,7 +41,7 @@ from sqlalchemy import Engine, bindparam, insert
 
 from orchestrator.errors import StoreUnavailable, UniqueConflict
 from orchestrator.models import AuditEvent
-from orchestrator.store.tx import AfterCommit, insert_defaults
+from orchestrator.store.tx import AfterCommit, compile_for
 
 #: rows per multi-row INSERT (each row count is a statement of its own to prepare)
 MAX_ROWS_PER_INSERT = 16
@@ -366,12 +366,8 @@ class PgPipeline:
         key = (id(stmt), tuple(params))
         hit = self._compiled.get(key)
         if hit is None or hit[0] is not stmt:
-            columns, defaults = None, {}  # an UPDATE keeps its own SET list
-            if stmt.is_insert:
-                defaults = insert_defaults(stmt.table, params)
-                columns = [*params, *defaults]
-            compiled = stmt.compile(dialect=self._engine.dialect, column_keys=columns)
-            hit = (stmt, self._statement(compiled.string, {**compiled.params, **defaults}))
+            compiled, defaults = compile_for(stmt, params, self._engine.dialect)
+            hit = (stmt, self._statement(compiled.string, defaults))
             self._compiled[key] = hit  # holding stmt keeps its id
         return hit[1]
 

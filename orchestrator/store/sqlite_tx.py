@@ -24,7 +24,7 @@ from sqlalchemy import Dialect
 from orchestrator.errors import StoreUnavailable, UniqueConflict
 from orchestrator.models import AuditEvent
 from orchestrator.store.sqlite_fastpath import sqlite_datetime
-from orchestrator.store.tx import AfterCommit, insert_defaults
+from orchestrator.store.tx import AfterCommit, compile_for
 
 
 class SqliteStatement:
@@ -34,15 +34,10 @@ class SqliteStatement:
     __slots__ = ("compiled", "defaults", "expanding", "loaders", "names", "row", "sql", "stmt")
 
     def __init__(self, stmt: Any, params: dict[str, Any], dialect: Dialect) -> None:
-        columns, defaults = None, {}  # an UPDATE keeps its own SET list
-        if stmt.is_insert:
-            defaults = insert_defaults(stmt.table, params)
-            columns = [*params, *defaults]
-        self.compiled = stmt.compile(dialect=dialect, column_keys=columns)
+        self.compiled, self.defaults = compile_for(stmt, params, dialect)
         self.stmt = stmt
         self.sql: str = self.compiled.string
         self.names: tuple[str, ...] = tuple(self.compiled.positiontup or ())
-        self.defaults: dict[str, Any] = {**self.compiled.params, **defaults}
         # an IN list whose length is known at execution only (a runner's ``--bot`` filter)
         self.expanding = "POSTCOMPILE" in self.sql
         # the columns' own result processors (datetimes are read back from text), by position

@@ -94,14 +94,20 @@ class ConnTx(AfterCommit):
             raise lost()
 
 
-def insert_defaults(table: Any, given: dict[str, Any]) -> dict[str, Any]:
-    """The client-side defaults SQLAlchemy would fill in for the columns an INSERT leaves out
-    (for the hot paths that compile a statement once and run it outside SQLAlchemy)."""
-    defaults: dict[str, Any] = {}
-    for column in table.columns:
-        if column.key in given or column.default is None:
-            continue
-        if not column.default.is_scalar:
-            raise ValueError(f"{table.name}.{column.key} has a computed default: give it a value")
-        defaults[column.key] = column.default.arg
-    return defaults
+def compile_for(stmt: Any, params: dict[str, Any], dialect: Any) -> tuple[Any, dict[str, Any]]:
+    """``stmt`` compiled for ``dialect`` (an INSERT names the columns given, an UPDATE keeps its
+    own SET list) and the value of every parameter the caller does not give: the statement's
+    own bound values and the client-side defaults SQLAlchemy would fill in for the columns an
+    INSERT leaves out — for the hot paths that compile a statement once and run it outside
+    SQLAlchemy."""
+    columns, defaults = None, {}
+    if stmt.is_insert:
+        for column in stmt.table.columns:
+            if column.key in params or column.default is None:
+                continue
+            if not column.default.is_scalar:
+                raise ValueError(f"{stmt.table.name}.{column.key} has a computed default: give it a value")
+            defaults[column.key] = column.default.arg
+        columns = [*params, *defaults]
+    compiled = stmt.compile(dialect=dialect, column_keys=columns)
+    return compiled, {**compiled.params, **defaults}
