@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -102,9 +103,9 @@ def postgres_unavailable() -> str | None:
     return None
 
 
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    """A PostgreSQL URL whose search_path is a fresh schema, dropped afterwards."""
+@contextlib.contextmanager
+def fresh_pg_schema() -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a new schema, dropped on leaving (skips if no server)."""
     reason = postgres_unavailable()
     if reason:
         pytest.skip(reason)
@@ -121,6 +122,20 @@ def pg_url() -> Iterator[str]:
     finally:
         with psycopg.connect(**params, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a fresh schema, dropped afterwards."""
+    with fresh_pg_schema() as url:
+        yield url
+
+
+@pytest.fixture
+def second_pg_url() -> Iterator[str]:
+    """Another fresh schema of the same database, for two stores side by side."""
+    with fresh_pg_schema() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

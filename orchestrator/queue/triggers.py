@@ -32,6 +32,10 @@ from orchestrator.queue.store import SQLWorkQueue
 from orchestrator.spec.bot import BotSpec, CronTriggerSpec, FolderTriggerSpec, IntervalTriggerSpec
 
 SCHEDULER_LOCK_KEY = 0x5250_4153  # "RPAS": the PostgreSQL advisory lock of the scheduler
+# Advisory locks are per database, a store is a schema: the lock's second key is the store's
+# schema, so two stores sharing one database (a test and a production schema) each have a leader.
+_LOCK_SQL = "SELECT pg_try_advisory_lock(:k, hashtext(current_schema()))"
+_UNLOCK_SQL = "SELECT pg_advisory_unlock(:k, hashtext(current_schema()))"
 MAX_CATCH_UP_STEPS = 10_000
 
 
@@ -232,7 +236,7 @@ class SchedulerLeadership:
         from sqlalchemy import text
 
         connection = self.queue.store.engine.connect()
-        got = connection.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": SCHEDULER_LOCK_KEY}).scalar()
+        got = connection.execute(text(_LOCK_SQL), {"k": SCHEDULER_LOCK_KEY}).scalar()
         connection.commit()
         if got:
             self._connection = connection
@@ -250,7 +254,7 @@ class SchedulerLeadership:
             from sqlalchemy import text
 
             with contextlib.suppress(Exception):
-                self._connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": SCHEDULER_LOCK_KEY})
+                self._connection.execute(text(_UNLOCK_SQL), {"k": SCHEDULER_LOCK_KEY})
                 self._connection.commit()
                 self._connection.close()
             self._connection = None

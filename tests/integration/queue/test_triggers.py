@@ -77,3 +77,25 @@ def test_only_one_scheduler_leads(store, tmp_path: Path) -> None:
     finally:
         first.release()
         second.release()
+
+
+def test_stores_in_two_schemas_of_one_database_each_have_their_own_leader(
+    pg_url: str, second_pg_url: str, tmp_path: Path
+) -> None:
+    from orchestrator.store import open_store
+
+    stores = [open_store(pg_url), open_store(second_pg_url)]
+    leaders: list[SchedulerLeadership] = []
+    try:
+        for n, each in enumerate(stores):
+            leaders.append(SchedulerLeadership(published_queue(each, tmp_path / str(n)), tmp_path / "home"))
+        rival = SchedulerLeadership(leaders[0].queue, tmp_path / "home")
+        leaders.append(rival)
+        assert leaders[0].try_acquire()
+        assert leaders[1].try_acquire()  # the other store's scheduler is not held up by the first
+        assert not rival.try_acquire()  # the first store still has one leader only
+    finally:
+        for leader in leaders:
+            leader.release()
+        for each in stores:
+            each.close()
