@@ -43,6 +43,7 @@ from orchestrator.audit import GENESIS, content_hash, new_chain_id, verify_chain
 from orchestrator.enums import RunStatus, StepStatus
 from orchestrator.errors import LeaseLostError, RpaError, RunNotFound, StoreUnavailable
 from orchestrator.models import AuditEvent, AuditProblem, AuditReport, Fence, RunRecord, StepRecord
+from orchestrator.store.pg_connect import pg_connect_args
 from orchestrator.store.pg_pipeline import PgPipeline
 from orchestrator.store.sqlite_fastpath import (
     AUDIT_COLUMNS,
@@ -120,7 +121,7 @@ def _sqlite_audit_values(row: dict[str, Any]) -> tuple[Any, ...]:
 
 def _make_engines(url: str, synchronous: str) -> tuple[Engine, Engine]:
     if not url.startswith("sqlite"):
-        engine = create_engine(url, pool_size=5, max_overflow=10)
+        engine = create_engine(url, pool_size=5, max_overflow=10, connect_args=pg_connect_args(url))
         _ping_idle_connections(engine)
         return engine, engine
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
