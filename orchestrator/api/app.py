@@ -55,6 +55,10 @@ class ManualAction(BaseModel):
     note: str = Field("", max_length=2000, description="Why (kept in the audit trail).")
     corrections: dict[str, Any] = Field(default_factory=dict, description="resume: corrected step arguments.")
     reason: str = Field("", max_length=2000, description="reject: the reason.")
+    not_before: AwareDatetime | None = Field(
+        None,
+        description="retry, resume, approve: no runner takes the item before then (with its UTC offset).",
+    )
 
 
 class RetryFailed(BaseModel):
@@ -62,6 +66,9 @@ class RetryFailed(BaseModel):
     reason_code: str | None = Field(None, description="Only runs that failed with this reason code.")
     note: str = Field("", max_length=2000, description="Why (kept in the audit trail of each retry).")
     limit: int = Field(500, ge=1, le=10000, description="At most this many, newest first.")
+    not_before: AwareDatetime | None = Field(
+        None, description="No runner takes the items before then (with its UTC offset)."
+    )
 
 
 def item_json(item: WorkItem) -> dict[str, Any]:
@@ -234,6 +241,7 @@ def build_api(context: ServiceContext) -> APIRouter:
             bot=body.bot,
             reason_code=body.reason_code,
             note=body.note,
+            not_before=body.not_before,
             limit=body.limit,
             skipped=skipped,
         )
@@ -256,15 +264,21 @@ def build_api(context: ServiceContext) -> APIRouter:
     ) -> dict[str, Any]:
         """retry | resume (with corrections) | approve (four-eyes) | reject (with a reason)."""
         try:
+            when = body.not_before
             if action == "retry":
-                context.manual.retry(run_id, who.user, body.note)
+                context.manual.retry(run_id, who.user, body.note, not_before=when)
                 return {"run_id": run_id, "action": action}
             if action == "resume":
-                change = context.manual.resume(run_id, who.user, body.corrections, body.note)
+                change = context.manual.resume(run_id, who.user, body.corrections, body.note, not_before=when)
                 return {"run_id": run_id, "action": action, "change": change}
             if action == "approve":
-                context.manual.approve(run_id, who.user, body.note)
+                context.manual.approve(run_id, who.user, body.note, not_before=when)
                 return {"run_id": run_id, "action": action}
+            if action == "reject" and when is not None:
+                raise HTTPException(
+                    status.HTTP_422_UNPROCESSABLE_CONTENT,
+                    "not_before is for retry, resume and approve, not reject",
+                )
             if action == "reject":
                 context.manual.reject(run_id, who.user, body.reason or body.note)
                 return {"run_id": run_id, "action": action}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import json
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -12,6 +13,7 @@ from rich.table import Table
 from orchestrator import jsoncodec
 from orchestrator.cli.common import OPTIONS, CliError, out, print_json, resolve_run_id
 from orchestrator.cli.run_cmds import parse_inputs
+from orchestrator.cli.when import moment_or_none, not_before_option
 from orchestrator.errors import RpaError
 
 if TYPE_CHECKING:
@@ -28,6 +30,10 @@ def _manual() -> Any:
 
 def _user(given: str | None) -> str:
     return given or getpass.getuser()
+
+
+def _waits(moment: datetime | None) -> str:
+    return f"; not before {moment.isoformat(timespec='minutes')}" if moment else ""
 
 
 def register(app: typer.Typer) -> None:
@@ -86,20 +92,24 @@ def register(app: typer.Typer) -> None:
         else:
             out.print(json.dumps(jsoncodec.to_jsonable(data), ensure_ascii=False, indent=2), markup=False)
 
-    def _act(fn: object, *args: object) -> None:
+    def _act(fn: object, *args: object, **kwargs: object) -> None:
         try:
-            fn(*args)  # type: ignore[operator]
+            fn(*args, **kwargs)  # type: ignore[operator]
         except RpaError as exc:  # ManualActionError and friends
             raise CliError(str(exc)) from None
 
     @manual.command("retry")
     def retry(
-        run_id: str, note: str = typer.Option("", "--note"), user: str | None = typer.Option(None, "--as")
+        run_id: str,
+        note: str = typer.Option("", "--note"),
+        not_before: str | None = not_before_option(),
+        user: str | None = typer.Option(None, "--as"),
     ) -> None:
         """Run the parked step again — or a failed run's failed step (a once step verifies first)."""
+        moment = moment_or_none(not_before)
         rid = resolve_run_id(OPTIONS.runtime(), run_id)
-        _act(_manual().retry, rid, _user(user), note)
-        out.print(f"run {rid} sent back to the queue", markup=False)
+        _act(_manual().retry, rid, _user(user), note, not_before=moment)
+        out.print(f"run {rid} sent back to the queue{_waits(moment)}", markup=False)
 
     @manual.command("retry-failed")
     def retry_failed(
@@ -108,9 +118,11 @@ def register(app: typer.Typer) -> None:
         limit: int = typer.Option(500, "--limit", min=1, max=10000, help="At most this many, newest first."),
         dry_run: bool = typer.Option(False, "--dry-run", help="List them; retry nothing."),
         note: str = typer.Option("", "--note"),
+        not_before: str | None = not_before_option(),
         user: str | None = typer.Option(None, "--as"),
     ) -> None:
         """Retry every failed item (after an outage that outlasted the steps' retries)."""
+        moment = moment_or_none(not_before)
         skipped: list[tuple[ManualEntry, str]] = []
         try:
             entries = _manual().retry_failed(
@@ -118,6 +130,7 @@ def register(app: typer.Typer) -> None:
                 bot=bot,
                 reason_code=code,
                 note=note,
+                not_before=moment,
                 limit=limit,
                 dry_run=dry_run,
                 skipped=skipped,
@@ -130,7 +143,7 @@ def register(app: typer.Typer) -> None:
                 f"{e.run.id[:12]}  {reference}  {e.run.reason_code or ''}  {e.run.reason or ''}", markup=False
             )
         verb = "would retry" if dry_run else "sent back to the queue:"
-        out.print(f"{verb} {len(entries)} failed item(s)", markup=False)
+        out.print(f"{verb} {len(entries)} failed item(s){_waits(moment)}", markup=False)
         for e, why in skipped:
             out.print(
                 f"not retried: {e.run.id[:12]}  {e.item.reference if e.item else ''}: {why}", markup=False
@@ -143,24 +156,35 @@ def register(app: typer.Typer) -> None:
             ..., "--set", help="Corrected argument NAME=VALUE (repeatable)."
         ),
         note: str = typer.Option("", "--note"),
+        not_before: str | None = not_before_option(),
         user: str | None = typer.Option(None, "--as"),
     ) -> None:
         """Correct the parked step's arguments (validated) and run it again."""
+        moment = moment_or_none(not_before)
         rid = resolve_run_id(OPTIONS.runtime(), run_id)
         try:
-            change = _manual().resume(rid, _user(user), parse_inputs(corrections, None), note)
+            change = _manual().resume(
+                rid, _user(user), parse_inputs(corrections, None), note, not_before=moment
+            )
         except RpaError as exc:  # ManualActionError and friends
             raise CliError(str(exc)) from None
-        out.print(f"run {rid}: {change['before']} → {change['after']}; sent back to the queue", markup=False)
+        out.print(
+            f"run {rid}: {change['before']} → {change['after']}; sent back to the queue{_waits(moment)}",
+            markup=False,
+        )
 
     @manual.command("approve")
     def approve(
-        run_id: str, note: str = typer.Option("", "--note"), user: str | None = typer.Option(None, "--as")
+        run_id: str,
+        note: str = typer.Option("", "--note"),
+        not_before: str | None = not_before_option(),
+        user: str | None = typer.Option(None, "--as"),
     ) -> None:
         """Approve a run waiting for four-eyes approval (the approver must not be the maker)."""
+        moment = moment_or_none(not_before)
         rid = resolve_run_id(OPTIONS.runtime(), run_id)
-        _act(_manual().approve, rid, _user(user), note)
-        out.print(f"run {rid} approved by {_user(user)}", markup=False)
+        _act(_manual().approve, rid, _user(user), note, not_before=moment)
+        out.print(f"run {rid} approved by {_user(user)}{_waits(moment)}", markup=False)
 
     @manual.command("reject")
     def reject(

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import getpass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.table import Table
@@ -14,14 +15,24 @@ from rich.table import Table
 from orchestrator import jsoncodec
 from orchestrator.cli.common import OPTIONS, CliError, err, out, print_json
 from orchestrator.cli.run_cmds import parse_inputs
+from orchestrator.cli.when import moment_or_none, not_before_option
 from orchestrator.errors import ConfigError
-from orchestrator.queue.models import ItemStatus
+from orchestrator.queue.models import ItemStatus, WorkItem
+from orchestrator.spec.bot import DEFAULT_TIMEZONE
 
 
 def _queue() -> Any:
     from orchestrator.queue.store import SQLWorkQueue
 
     return SQLWorkQueue(OPTIONS.runtime().store)
+
+
+def _status_text(item: WorkItem) -> str:
+    """The item's status, and for a postponed new one until when (Shanghai time)."""
+    if item.status is ItemStatus.new and item.not_before is not None and item.not_before > datetime.now(UTC):
+        local = item.not_before.astimezone(ZoneInfo(DEFAULT_TIMEZONE))
+        return f"new, not before {local:%m-%d %H:%M}"
+    return item.status.value
 
 
 def register(app: typer.Typer) -> None:
@@ -150,10 +161,11 @@ def register(app: typer.Typer) -> None:
         reference: str = typer.Option(..., "--reference", "-r", help="Business reference (unique per bot)."),
         input_pairs: list[str] = typer.Option([], "--input", "-i", help="NAME=VALUE (repeatable)."),
         priority: int | None = typer.Option(None, "--priority"),
-        not_before: datetime | None = typer.Option(None, "--not-before", help="Postpone until (ISO 8601)."),
+        not_before: str | None = not_before_option(),
         as_json: bool = typer.Option(False, "--json"),
     ) -> None:
         """Add a work item (a repeat of the same reference returns the existing item)."""
+        moment = moment_or_none(not_before)
         queue = _queue()
         try:
             queue.get_bot(bot)
@@ -164,7 +176,7 @@ def register(app: typer.Typer) -> None:
             reference,
             parse_inputs(input_pairs, None),
             priority=priority,
-            not_before=not_before,
+            not_before=moment,
             source="cli",
             created_by=getpass.getuser(),
         )
@@ -195,7 +207,7 @@ def register(app: typer.Typer) -> None:
                 i.id[:12],
                 i.bot,
                 i.reference[:40],
-                i.status.value,
+                _status_text(i),
                 str(i.attempts),
                 (i.run_id or "")[:12],
                 (i.reason or "")[:60],

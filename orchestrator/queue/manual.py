@@ -7,6 +7,7 @@ Actions (each audited with the user, and for corrections the before/after values
 * ``resume`` — correct the parked step's arguments (validated against the skill's input
   model), then run it again;
 * ``approve`` — four-eyes: a user other than the maker approves an approval step;
+* ``retry``, ``resume`` and ``approve`` may hold the item back until a time (``not_before``);
 * ``reject`` — end the item with a reason (its inbox file moves to ``failed/``); a failed
   item too, so that it is closed with why.
 """
@@ -81,11 +82,22 @@ class ManualQueue:
         action: str,
         overrides: dict[str, Any] | None,
         payload: dict[str, Any],
+        not_before: datetime | None = None,
     ) -> None:
         """Reopen the run and requeue its item in one transaction: a crash in between cannot
         leave a reopened run whose item nobody claims. A failed folder item's file goes back
-        to its inbox first, and to ``failed/`` again if the transaction does not commit."""
+        to its inbox first, and to ``failed/`` again if the transaction does not commit.
+        ``not_before``: no runner takes the item before then (the platform opens at 06:00)."""
         item = entry.item
+        if not_before is not None:
+            if item is None:
+                raise ManualActionError(
+                    f"run {entry.run.id} has no work item, so it cannot wait for a time; "
+                    "send it back without one"
+                )
+            if not_before.tzinfo is None:
+                raise ManualActionError("the time to wait for needs its time zone (UTC offset)")
+            payload = {**payload, "not_before": not_before.isoformat()}
         restored = None
         if item is not None and item.status is ItemStatus.failed:
             try:
@@ -95,7 +107,9 @@ class ManualQueue:
 
         def requeue_item(conn: Connection) -> None:
             if item is not None:
-                self.queue.requeue_in(conn, item.id, file_restored=restored is not None)
+                self.queue.requeue_in(
+                    conn, item.id, not_before=not_before, file_restored=restored is not None
+                )
 
         try:
             self.store.reopen_run(
@@ -121,13 +135,16 @@ class ManualQueue:
         if item is not None:
             self.queue.announce_new_items()
 
-    def retry(self, run_id: str, user: str, note: str = "") -> None:
+    def retry(self, run_id: str, user: str, note: str = "", *, not_before: datetime | None = None) -> None:
         """Run the parked step again — or the step a failed run failed at (a technical error that
         outlasted its retries, e.g. a platform down for an hour). A ``once`` step failed only when
         its effect was known not to have happened; as time has passed since, it asks its verify
-        again before it runs (without one it waits in doubt for a person)."""
+        again before it runs (without one it waits in doubt for a person). ``not_before``: not
+        before then."""
         entry = self._parked(run_id, or_failed=True)
-        self._send_back(entry, user, "retry", None, {"note": note, "reason_was": entry.run.reason})
+        self._send_back(
+            entry, user, "retry", None, {"note": note, "reason_was": entry.run.reason}, not_before
+        )
 
     def retry_failed(
         self,
@@ -136,6 +153,7 @@ class ManualQueue:
         bot: str | None = None,
         reason_code: str | None = None,
         note: str = "",
+        not_before: datetime | None = None,
         limit: int = 500,
         dry_run: bool = False,
         skipped: list[tuple[ManualEntry, str]] | None = None,
@@ -156,7 +174,7 @@ class ManualQueue:
                 continue
             if not dry_run:
                 try:
-                    self.retry(entry.run.id, user, note)
+                    self.retry(entry.run.id, user, note, not_before=not_before)
                 except ManualActionError as exc:
                     if skipped is not None and self.entry(entry.run.id).run.status is RunStatus.failed:
                         skipped.append((entry, str(exc)))  # still failed: say why it stays
@@ -164,8 +182,17 @@ class ManualQueue:
             entries.append(entry)
         return entries
 
-    def resume(self, run_id: str, user: str, corrections: dict[str, Any], note: str = "") -> dict[str, Any]:
-        """Correct the parked step's arguments and run it again; returns the before/after."""
+    def resume(
+        self,
+        run_id: str,
+        user: str,
+        corrections: dict[str, Any],
+        note: str = "",
+        *,
+        not_before: datetime | None = None,
+    ) -> dict[str, Any]:
+        """Correct the parked step's arguments and run it again (``not_before``: not before
+        then); returns the before/after."""
         entry = self._parked(run_id)
         step_id = entry.run.parked_step
         if not step_id or entry.step is None:
@@ -201,10 +228,10 @@ class ManualQueue:
             "after": jsoncodec.to_jsonable(typed),
             "note": note,
         }
-        self._send_back(entry, user, "resume", overrides, change)
+        self._send_back(entry, user, "resume", overrides, change, not_before)
         return change
 
-    def approve(self, run_id: str, user: str, note: str = "") -> None:
+    def approve(self, run_id: str, user: str, note: str = "", *, not_before: datetime | None = None) -> None:
         entry = self._parked(run_id)
         if entry.run.reason_code != "awaiting_approval" or entry.step is None:
             raise ManualActionError(f"run {run_id} is not waiting for an approval ({entry.run.reason_code})")
@@ -214,7 +241,9 @@ class ManualQueue:
         step_id = entry.run.parked_step or ""
         overrides = dict(entry.run.overrides)
         overrides[step_id] = {**overrides.get(step_id, {}), "approved_by": user}
-        self._send_back(entry, user, "approve", overrides, {"step": step_id, "maker": maker, "note": note})
+        self._send_back(
+            entry, user, "approve", overrides, {"step": step_id, "maker": maker, "note": note}, not_before
+        )
 
     def reject(self, run_id: str, user: str, reason: str) -> None:
         if not reason.strip():

@@ -18,6 +18,11 @@ import pytest
         (["resume"], "give a RUN_ID or --all"),
         (["schema", "nonsense"], "unknown schema kind"),
         (["demo", "--scenario", "nope"], "unknown scenario"),
+        (
+            ["manual", "retry", "some-run", "--not-before", "tomorrow"],
+            "--not-before: 'tomorrow' is not a time",
+        ),
+        (["enqueue", "some-bot", "-r", "R-1", "--not-before", "25:00"], "expected HH:MM (the next one)"),
     ],
 )
 def test_usage_mistakes_exit_2_without_a_traceback(

@@ -114,10 +114,11 @@ def test_enqueue_batch_answers_per_item_in_order(client) -> None:
     assert len(client.get("/api/duplicates", headers=_auth("watch")).json()) == 2
 
 
-def test_manual_actions_over_http(client) -> None:
+def _parked_over_http(client, reference: str) -> dict:
+    """An item enqueued over HTTP, run until it waits for a person: its manual-queue entry."""
     client.post(
         "/api/bots/ledger-bot/items",
-        json={"reference": "M-1", "inputs": {"reference": "M-1", "ok": False}},
+        json={"reference": reference, "inputs": {"reference": reference, "ok": False}},
         headers=_auth("ops"),
     )
     worker = Worker(client.runtime, client.queue, capacity=1, poll_interval=0.05)
@@ -132,6 +133,11 @@ def test_manual_actions_over_http(client) -> None:
 
     asyncio.run(drain())
     (entry,) = client.get("/api/manual", headers=_auth("watch")).json()
+    return entry
+
+
+def test_manual_actions_over_http(client) -> None:
+    entry = _parked_over_http(client, "M-1")
     assert entry["reason_code"] == "flagged"
     assert entry["arguments"]["condition"] is False
     run_id = entry["run_id"]
@@ -147,6 +153,25 @@ def test_manual_actions_over_http(client) -> None:
     assert ok.json()["change"]["after"] == {"condition": True}
     assert client.get(f"/api/runs/{run_id}", headers=_auth("watch")).json()["status"] == "pending"
     assert client.get("/api/manual", headers=_auth("watch")).json() == []
+
+
+def test_a_retry_over_http_can_wait_for_a_time_given_with_its_offset(client) -> None:
+    run_id = _parked_over_http(client, "M-2")["run_id"]
+    url = f"/api/manual/{run_id}/retry"
+    naive = client.post(url, json={"not_before": "2099-01-02T06:00:00"}, headers=_auth("ops"))
+    assert naive.status_code == 422
+    assert naive.json()["detail"][0]["loc"] == ["body", "not_before"]
+    refused = client.post(
+        f"/api/manual/{run_id}/reject",
+        json={"reason": "r", "not_before": "2099-01-02T06:00:00+08:00"},
+        headers=_auth("ops"),
+    )
+    assert refused.status_code == 422
+    assert client.get(f"/api/runs/{run_id}", headers=_auth("watch")).json()["status"] == "needs_review"
+    ok = client.post(url, json={"not_before": "2099-01-02T06:00:00+08:00"}, headers=_auth("ops"))
+    assert ok.status_code == 200
+    item = client.queue.find_item("ledger-bot", "M-2")
+    assert (item.status, item.not_before.isoformat()) == (ItemStatus.new, "2099-01-01T22:00:00+00:00")
 
 
 def test_retry_failed_needs_the_operator_role(client) -> None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from queue_helpers import published_queue, write_bot
@@ -126,6 +127,37 @@ def test_reject_ends_the_item(runtime, tmp_path: Path) -> None:
     item = queue.find_item("ledger-bot", "BAD-2")
     assert (item.status, item.reason) == (ItemStatus.rejected, "customer withdrew the instruction")
     assert runtime.store.get_run(entry.run.id).status is RunStatus.rejected
+
+
+def test_a_retry_that_waits_for_a_time_is_not_taken_before_it(runtime, tmp_path: Path) -> None:
+    queue, worker, manual, entry = _one_parked_item(runtime, tmp_path, "LATER-1")
+    with pytest.raises(ManualActionError, match="time zone"):
+        manual.retry(entry.run.id, "bob", not_before=datetime(2099, 1, 2, 6, 0))
+    at_six = datetime(2099, 1, 2, 6, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    manual.retry(entry.run.id, "bob", "the platform opens at 06:00", not_before=at_six)
+    item = queue.find_item("ledger-bot", "LATER-1")
+    assert (item.status, item.not_before) == (ItemStatus.new, at_six)
+    assert queue.claim(worker.owner, timedelta(seconds=30)) == []  # not before 06:00
+    (event,) = runtime.store.audit_events(kind="manual_retry")
+    assert event.payload["not_before"] == "2099-01-02T06:00:00+08:00"
+    with runtime.store.writing() as conn:  # 06:00 has come
+        conn.execute(ITEMS.update().where(ITEMS.c.id == item.id).values(not_before=utcnow()))
+    (claim,) = queue.claim(worker.owner, timedelta(seconds=30))
+    assert claim.item.id == item.id
+
+
+def test_a_time_typed_without_an_offset_is_shanghai_time(
+    runtime, tmp_path: Path, store_url: str, run_rpa
+) -> None:
+    queue = published_queue(runtime.store, tmp_path)
+    common = ("--db", store_url, "--home", str(tmp_path / ".rpa"))
+    result = run_rpa(
+        *common, "enqueue", "ledger-bot", "-r", "LATER-2", "--not-before", "2099-01-02 06:00", cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    assert queue.find_item("ledger-bot", "LATER-2").not_before.isoformat() == "2099-01-01T22:00:00+00:00"
+    listed = run_rpa(*common, "items", "--reference", "LATER-2", cwd=tmp_path, env={"COLUMNS": "160"})
+    assert "new, not before 01-02 06:00" in listed.stdout, listed.stderr
 
 
 def test_folder_trigger_processes_each_file_once_and_moves_it(runtime, tmp_path: Path) -> None:
@@ -426,10 +458,12 @@ def test_failed_items_are_retried_together_once_the_platform_is_back(
         "manual",
         "retry-failed",
         "--dry-run",
+        "--not-before",
+        "2099-01-02T06:00+08:00",
         cwd=tmp_path,
     )
     assert dry.returncode == 0, dry.stderr
-    assert "would retry 2 failed item(s)" in dry.stdout
+    assert "would retry 2 failed item(s); not before 2099-01-02T06:00+08:00" in dry.stdout
     assert queue.status_counts("status-bot") == {ItemStatus.failed: 2}  # a dry run changes nothing
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", port), http.server.SimpleHTTPRequestHandler)
