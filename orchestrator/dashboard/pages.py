@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -20,6 +20,7 @@ from orchestrator.dashboard.queries.work import WorkFilter, list_items, list_run
 from orchestrator.dashboard.wiring import caller_of, dashboard_of, render, require_role
 from orchestrator.enums import RunStatus
 from orchestrator.errors import RunNotFound
+from orchestrator.moments import parse_moment
 from orchestrator.queue.manual import ManualActionError
 from orchestrator.queue.models import ItemStatus
 
@@ -228,6 +229,17 @@ async def retry_failed_action(request: Request) -> Response:
     return RedirectResponse(f"/work/manual?ok={BULK_RETRY}", status_code=303)
 
 
+def _not_before(form: dict[str, Any]) -> datetime | None:
+    """The retry form's optional "not before" time (06:00, a Shanghai date-time, or ISO 8601)."""
+    text = str(form.get("not_before", "")).strip()[:64]
+    if not text:
+        return None
+    try:
+        return parse_moment(text)
+    except ValueError as exc:
+        raise ManualActionError(f"not before: {exc}; nothing was changed") from None
+
+
 @router.post("/work/manual/{run_id}/{action}")
 async def manual_action(request: Request, run_id: str, action: str) -> Response:
     """A person's decision on a parked run, from the run page or the manual queue page."""
@@ -240,7 +252,7 @@ async def manual_action(request: Request, run_id: str, action: str) -> Response:
 
     def act() -> None:
         if action == "retry":
-            dashboard.manual.retry(run_id, user, note)
+            dashboard.manual.retry(run_id, user, note, not_before=_not_before(form))
         elif action == "resume":
             detail = run_detail(dashboard, run_id, caller.principal)
             if detail is None or detail.manual is None:

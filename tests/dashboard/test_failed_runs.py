@@ -126,3 +126,38 @@ def test_the_bulk_retry_says_which_items_stay_failed_and_why(tmp_path: Path) -> 
         assert (failed / "m.txt").read_text() == "F-2's payments"
     finally:
         asyncio.run(runtime.aclose())
+
+
+def test_an_operator_retries_a_failed_item_not_before_a_time(tmp_path: Path) -> None:
+    from orchestrator.queue.models import ItemStatus
+    from orchestrator.queue.service import publish_bots
+
+    app, runtime = isolated_app(tmp_path)
+    try:
+        queue = app.state.context.queue
+        publish_bots(runtime, queue, write_bots(tmp_path))
+        queue.enqueue("ledger-bot", "F-1", {"reference": "F-1"})
+        (claim,) = queue.claim("runner-a", timedelta(seconds=30), limit=1)
+        run_id = _failed_run(runtime, "run-F-1", claim.item.id)
+        queue.finish(claim, ItemStatus.failed, reason="terminal down", run_id=run_id)
+        itemless = _failed_run(runtime, "run-alone")
+
+        operator = client_for(app)
+        sign_in_testclient(operator, "olga")
+        assert 'data-test="not-before"' in operator.get(f"/work/runs/{run_id}").text
+        assert 'data-test="not-before"' not in operator.get(f"/work/runs/{itemless}").text  # nothing to hold
+        csrf = csrf_of(operator)
+        refused = operator.post(
+            f"/work/manual/{run_id}/retry", data={"csrf_token": csrf, "not_before": "soon"}
+        )
+        assert refused.status_code == 409
+        assert "not before: &#39;soon&#39; is not a time" in refused.text
+        assert runtime.store.get_run(run_id).status is RunStatus.failed  # nothing was changed
+        sent = operator.post(
+            f"/work/manual/{run_id}/retry", data={"csrf_token": csrf, "not_before": "2099-01-02 06:00"}
+        )
+        assert (sent.status_code, sent.headers["location"]) == (303, f"/work/runs/{run_id}?ok=retry")
+        item = queue.get_item(claim.item.id)
+        assert (item.status, item.not_before.isoformat()) == (ItemStatus.new, "2099-01-01T22:00:00+00:00")
+    finally:
+        asyncio.run(runtime.aclose())

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from orchestrator.cli.when import parse_moment
+from orchestrator.moments import parse_moment
 
 NOON_UTC = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)  # 20:00 in Shanghai
 
