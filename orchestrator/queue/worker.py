@@ -216,12 +216,17 @@ class Worker:
                 )
         except StoreUnavailable as exc:
             logger.warning("reaping failed: {}", exc)
+        except Exception:  # a bug in reaping must not stop this runner's own work
+            logger.exception("reaping expired leases failed; trying again later")
 
     async def _heartbeats(self, stop: asyncio.Event) -> None:
         interval = max(self.lease.total_seconds() / 3, 0.1)
         while True:
             await asyncio.sleep(interval)
-            self.beat_once()
+            try:
+                self.beat_once()
+            except Exception:  # one failed beat must not end them all: every lease would lapse
+                logger.exception("heartbeat failed; the next one in {:.1f} s", interval)
 
     def beat_once(self) -> None:
         """Extend the leases of the running items; stop the runs whose lease was lost."""

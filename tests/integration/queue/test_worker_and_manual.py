@@ -342,6 +342,45 @@ def test_a_heartbeat_tells_a_finished_item_from_a_lost_lease(
     assert worker.stats.lost == (0 if finishing else 1)
 
 
+def test_a_heartbeat_that_fails_with_a_bug_does_not_end_the_heartbeats(runtime, tmp_path: Path) -> None:
+    queue = published_queue(runtime.store, tmp_path)
+    worker = Worker(runtime, queue, capacity=1, lease=timedelta(seconds=0.3))  # a beat every 0.1 s
+    beats: list[str] = []
+
+    def beat_once() -> None:
+        beats.append("beat")
+        if len(beats) == 1:
+            raise RuntimeError("a bug in the first beat")
+
+    worker.beat_once = beat_once  # type: ignore[method-assign]
+
+    async def run_beats() -> None:
+        task = asyncio.create_task(worker._heartbeats(asyncio.Event()))
+        for _ in range(200):
+            if len(beats) >= 3 or task.done():
+                break
+            await asyncio.sleep(0.05)
+        assert not task.done(), task.exception()
+        task.cancel()
+
+    asyncio.run(run_beats())
+    assert len(beats) >= 3
+
+
+def test_a_runner_goes_on_working_when_reaping_fails_with_a_bug(runtime, tmp_path: Path) -> None:
+    queue = published_queue(runtime.store, tmp_path)
+    for n in range(2):
+        queue.enqueue("ledger-bot", f"RP{n}", {"reference": f"RP{n}"})
+
+    def broken_reap(*_args: Any) -> list[Any]:
+        raise RuntimeError("a bug in reaping")
+
+    queue.reap_expired = broken_reap  # type: ignore[method-assign]
+    worker = Worker(runtime, queue, capacity=1, poll_interval=0.05)
+    asyncio.run(_drain(worker, queue, lambda: queue.status_counts().get(ItemStatus.done, 0) == 2))
+    assert queue.status_counts() == {ItemStatus.done: 2}
+
+
 # -- a runner finishing an item claims its next one in the same transaction -------------
 def test_each_finish_claims_the_next_item_in_its_transaction(runtime, tmp_path: Path) -> None:
     queue = published_queue(runtime.store, tmp_path)
