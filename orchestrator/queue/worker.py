@@ -33,6 +33,7 @@ from orchestrator.errors import ConfigError, LeaseLostError, RpaError, StoreUnav
 from orchestrator.models import RunRecord
 from orchestrator.queue.files import settle_source_file
 from orchestrator.queue.models import Claim, ItemStatus, WorkItem
+from orchestrator.queue.outage import StoreOutage
 from orchestrator.queue.store import SQLWorkQueue
 from orchestrator.store.tx import StoreTx
 
@@ -102,6 +103,7 @@ class Worker:
         # own look instead of asking the database again straight away
         self._looked_at_finish = False
         self.stopping = False
+        self.outage = StoreOutage()
 
     async def run(self, stop: asyncio.Event) -> WorkerStats:
         self.queue.register_runner(self.owner, socket.gethostname(), os.getpid(), self.capacity)
@@ -148,8 +150,9 @@ class Worker:
                     self.stats.looks += 1
                     self.stats.empty_looks += not found
                     claims += found
+                    self.outage.answered()
                 except StoreUnavailable as exc:
-                    logger.warning("claim failed, store unavailable: {}", exc)
+                    self.outage.failed("claim", exc)
             for claim in claims:
                 self.stats.claimed += 1
                 task = asyncio.create_task(self._process(claim), name=f"item-{claim.item.id}")
@@ -214,8 +217,9 @@ class Worker:
                     item.lease_owner,
                     item.crashes + 1,
                 )
+            self.outage.answered()
         except StoreUnavailable as exc:
-            logger.warning("reaping failed: {}", exc)
+            self.outage.failed("reaping", exc)
         except Exception:  # a bug in reaping must not stop this runner's own work
             logger.exception("reaping expired leases failed; trying again later")
 
@@ -238,8 +242,9 @@ class Worker:
             ] + list(self.prefetched)
             lost = self.queue.heartbeat(running, self.lease)
             self.queue.runner_heartbeat(self.owner, len(self.active))
+            self.outage.answered()
         except StoreUnavailable as exc:
-            logger.warning("heartbeat failed: {}", exc)
+            self.outage.failed("heartbeat", exc)
             return
         if lost and self.prefetched:
             self.prefetched = [claim for claim in self.prefetched if claim not in lost]

@@ -381,6 +381,35 @@ def test_a_runner_goes_on_working_when_reaping_fails_with_a_bug(runtime, tmp_pat
     assert queue.status_counts() == {ItemStatus.done: 2}
 
 
+def test_a_store_outage_is_logged_when_it_begins_and_when_it_ends(runtime, tmp_path: Path) -> None:
+    from loguru import logger
+
+    queue = published_queue(runtime.store, tmp_path)
+    queue.enqueue("ledger-bot", "OUT-1", {"reference": "OUT-1"})
+    claim, failures = queue.claim, iter(range(6))
+
+    def claim_while_the_store_is_down(*args: Any, **kwargs: Any) -> Any:
+        if next(failures, None) is not None:
+            raise StoreUnavailable("connection refused")
+        return claim(*args, **kwargs)
+
+    queue.claim = claim_while_the_store_is_down  # type: ignore[method-assign]
+    lines: list[str] = []
+    sink = logger.add(lambda message: lines.append(message.record["message"]), level="DEBUG")
+    try:
+        worker = Worker(runtime, queue, capacity=1, poll_interval=0.02, first_poll=0.001)
+        asyncio.run(_drain(worker, queue, lambda: queue.status_counts().get(ItemStatus.done) == 1))
+    finally:
+        logger.remove(sink)
+    began = [line for line in lines if line.startswith("store unavailable")]
+    ended = [line for line in lines if line.startswith("store reachable again")]
+    (first,) = began
+    assert "(claim failed: connection refused)" in first
+    assert sum(line.startswith("store still unavailable") for line in lines) == 5
+    (last,) = ended
+    assert "(6 call(s) failed meanwhile)" in last
+
+
 # -- a runner finishing an item claims its next one in the same transaction -------------
 def test_each_finish_claims_the_next_item_in_its_transaction(runtime, tmp_path: Path) -> None:
     queue = published_queue(runtime.store, tmp_path)
