@@ -11,9 +11,10 @@ from pydantic import AwareDatetime, BaseModel, Field
 
 from orchestrator import jsoncodec
 from orchestrator.api.security import Principal, Role, require
+from orchestrator.api.store_down import STORE_RETRY_AFTER, store_unavailable_detail
 from orchestrator.bootstrap import Runtime
 from orchestrator.enums import RunStatus
-from orchestrator.errors import ConfigError, RpaError, RunNotFound
+from orchestrator.errors import ConfigError, RpaError, RunNotFound, StoreUnavailable
 from orchestrator.queue.manual import ManualActionError, ManualEntry, ManualQueue
 from orchestrator.queue.models import ItemStatus, Offer, WorkItem
 from orchestrator.queue.store import SQLWorkQueue
@@ -312,6 +313,16 @@ def create_app(context: ServiceContext) -> FastAPI:
         from fastapi.responses import JSONResponse
 
         return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_409_CONFLICT)
+
+    @app.exception_handler(StoreUnavailable)
+    async def _store_unavailable(_request: Request, exc: StoreUnavailable) -> Response:
+        from fastapi.responses import JSONResponse
+
+        return JSONResponse(
+            {"detail": store_unavailable_detail(exc)},
+            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": STORE_RETRY_AFTER},
+        )
 
     try:
         from orchestrator.dashboard.app import install_dashboard

@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from orchestrator.api.security import Principal
+from orchestrator.api.store_down import STORE_RETRY_AFTER, store_unavailable_detail
 from orchestrator.dashboard import auth_pages, pages
 from orchestrator.dashboard.api import build_dashboard_api
 from orchestrator.dashboard.config import dashboard_settings
@@ -34,7 +35,7 @@ from orchestrator.dashboard.tables import ensure_schema
 from orchestrator.dashboard.tokens import TokenRegistry
 from orchestrator.dashboard.users import UserDirectory, UserError
 from orchestrator.dashboard.wiring import HERE, Dashboard, build_templates, render
-from orchestrator.errors import ConfigError
+from orchestrator.errors import ConfigError, StoreUnavailable
 
 ADMIN_PASSWORD_ENV = "RPA_ADMIN_PASSWORD"  # noqa: S105 - the variable's name, not a password  # nosec B105
 
@@ -107,6 +108,12 @@ def install_dashboard(app: FastAPI, context: Any) -> None:
         if wants_page and getattr(request.state, "caller", None) is not None:
             return render(request, "error.html", status_code=exc.status_code, message=str(exc.detail))
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(StoreUnavailable)
+    async def _store_unavailable(request: Request, exc: StoreUnavailable) -> Response:
+        """A page says so in the page (503); the API keeps its JSON and Retry-After."""
+        retry = {"Retry-After": STORE_RETRY_AFTER}
+        return await _http_error(request, HTTPException(503, store_unavailable_detail(exc), headers=retry))
 
     settings_tokens = lambda: context.runtime.settings.api_tokens  # noqa: E731 - read at each request
     app.add_middleware(

@@ -9,6 +9,7 @@ token (``X-CSRF-Token`` header, or a ``csrf_token`` field of a url-encoded form)
 from __future__ import annotations
 
 import hmac
+import html
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -18,8 +19,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from orchestrator.api.store_down import STORE_RETRY_AFTER, store_unavailable_detail
 from orchestrator.dashboard.identity import Caller, Identifier
 from orchestrator.dashboard.tokens import required_scope
+from orchestrator.errors import StoreUnavailable
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
@@ -85,6 +88,24 @@ async def _respond(
     await send({"type": "http.response.body", "body": payload})
 
 
+async def _store_unavailable(send: Send, path: str, exc: StoreUnavailable) -> None:
+    """503 before anyone could be identified: JSON for programs, a short page for people."""
+    detail = store_unavailable_detail(exc)
+    retry = {"retry-after": STORE_RETRY_AFTER}
+    if _is_api(path):
+        await _respond(send, 503, {"detail": detail}, retry)
+        return
+    page = (
+        "<!doctype html><html><head><meta charset='utf-8'><title>Store unavailable</title></head>"
+        f"<body><h1>The store is unavailable</h1><p>{html.escape(detail)}</p>"
+        "<p>This page works again once it answers; reload it in a moment.</p></body></html>"
+    ).encode()
+    headers = [(b"content-type", b"text/html; charset=utf-8"), (b"content-length", str(len(page)).encode())]
+    headers += [(k.encode("latin-1"), v.encode("latin-1")) for k, v in retry.items()]
+    await send({"type": "http.response.start", "status": 503, "headers": headers})
+    await send({"type": "http.response.body", "body": page})
+
+
 async def _redirect(send: Send, location: str) -> None:
     await send(
         {
@@ -121,9 +142,13 @@ class AuthGate:
             await self.app(scope, receive, send)
             return
         request = Request(scope)
-        caller: Caller | None = await run_in_threadpool(
-            self.identifier.identify, request, self.settings_tokens()
-        )
+        try:
+            caller: Caller | None = await run_in_threadpool(
+                self.identifier.identify, request, self.settings_tokens()
+            )
+        except StoreUnavailable as exc:  # sessions and users live in the store
+            await _store_unavailable(send, path, exc)
+            return
         scope.setdefault("state", {})["caller"] = caller
         if path in ANONYMOUS_PATHS or (path == "/metrics" and self.metrics_anonymous):
             await self.app(scope, receive, send)

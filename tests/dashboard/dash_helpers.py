@@ -233,14 +233,20 @@ def here_on_path() -> None:
 
 
 def isolated_app(
-    folder: Path, *, users: bool = True, settings_extra: dict[str, Any] | None = None, **dashboard: Any
+    folder: Path,
+    *,
+    users: bool = True,
+    db_url: str | None = None,
+    settings_extra: dict[str, Any] | None = None,
+    **dashboard: Any,
 ) -> Any:
-    """The real app (API + dashboard) over a fresh store, without runners: (app, runtime)."""
+    """The real app (API + dashboard) over a fresh store (SQLite unless ``db_url``), without
+    runners: (app, runtime)."""
     from orchestrator.api.app import ServiceContext, create_app
     from orchestrator.queue.manual import ManualQueue
     from orchestrator.queue.store import SQLWorkQueue
 
-    runtime = make_runtime(folder, settings_extra=settings_extra, **dashboard)
+    runtime = make_runtime(folder, db_url, settings_extra=settings_extra, **dashboard)
     if users:
         add_users(runtime)
     queue = SQLWorkQueue(runtime.store)
