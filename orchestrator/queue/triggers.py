@@ -7,6 +7,8 @@ on PostgreSQL the one holding an advisory lock, on SQLite the one holding a lock
 others stand by and take over if it stops. After downtime, the fires missed since the last one
 recorded are **coalesced into one** item (the latest missed fire time), as an operator would
 expect from a job that "should have run while we were down" — not a burst of catch-up items.
+A fire that fails for want of the store (PostgreSQL restarting at 09:00) is not recorded either,
+so it is fired the same way, once, as soon as the store answers.
 """
 
 from __future__ import annotations
@@ -278,6 +280,8 @@ class BotScheduler:
         self.leadership = SchedulerLeadership(queue, lock_dir)
         self.scheduler: Any = None
         self.is_leader = False
+        # a fire failed (the store was down at 09:00): fired late, once, when the store answers
+        self.fires_owed = False
 
     def catch_up(self, now: datetime | None = None) -> list[str]:
         """Coalesce the fires missed during downtime into one item per trigger."""
@@ -312,12 +316,27 @@ class BotScheduler:
                 self.queue.record_fire(trig.id, datetime.now(UTC))  # remember when watching began
         self.scheduler.start()
 
-    @staticmethod
-    def _fire_job(trig: ScheduledTrigger) -> None:
+    def _fire_job(self, trig: ScheduledTrigger) -> None:
         try:
             trig.fire(datetime.now(UTC))
         except RpaError as exc:
-            logger.error("trigger {} failed to enqueue: {}", trig.id, exc)
+            self.fires_owed = True
+            logger.error("trigger {} failed to enqueue: {}; it fires once the store answers", trig.id, exc)
+
+    def fire_what_is_owed(self) -> list[str]:
+        """Fire late the fires that failed (a fire not recorded is a missed one: ``catch_up``).
+
+        An enqueue that committed before its fire could be recorded is not repeated: the item's
+        reference is the trigger and its fire time."""
+        if not self.fires_owed:
+            return []
+        self.fires_owed = False
+        try:
+            return self.catch_up()
+        except RpaError as exc:
+            self.fires_owed = True
+            logger.debug("the store still does not answer; owed fires wait: {}", exc)
+            return []
 
     async def run(self, stop: asyncio.Event) -> None:
         if not self.triggers:
@@ -329,6 +348,8 @@ class BotScheduler:
                     logger.info("this process schedules {} trigger(s)", len(self.triggers))
                     self.catch_up()
                     self._start_jobs()
+                elif self.is_leader:
+                    self.fire_what_is_owed()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), 5.0)
         finally:

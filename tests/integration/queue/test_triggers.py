@@ -99,3 +99,26 @@ def test_stores_in_two_schemas_of_one_database_each_have_their_own_leader(
             leader.release()
         for each in stores:
             each.close()
+
+
+def test_a_fire_the_store_was_down_for_fires_once_it_answers(store, tmp_path: Path) -> None:
+    from orchestrator.errors import StoreUnavailable
+
+    scheduler = _scheduler(store, tmp_path, "[{type: interval, every: 10m, inputs: {reference: tick}}]")
+    (trigger,) = scheduler.triggers
+    queue = scheduler.queue
+    queue.record_fire(trigger.id, datetime.now(UTC) - timedelta(minutes=11))  # the fire before
+    enqueue = queue.enqueue
+
+    def store_down(*_args: object, **_kwargs: object) -> object:
+        raise StoreUnavailable("store write failed: connection refused")
+
+    queue.enqueue = store_down  # the store is down the moment the trigger fires
+    scheduler._fire_job(trigger)
+    assert queue.list_items(bot="sched-bot") == []
+    assert scheduler.fire_what_is_owed() == []  # still down: it stays owed
+    queue.enqueue = enqueue  # the store answers again
+    (created,) = scheduler.fire_what_is_owed()
+    (item,) = queue.list_items(bot="sched-bot")
+    assert (item.id, item.source) == (created, "schedule:sched-bot#0:catch-up")
+    assert scheduler.fire_what_is_owed() == []  # fired once
