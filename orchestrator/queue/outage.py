@@ -16,6 +16,7 @@ from loguru import logger
 
 @dataclass
 class StoreOutage:
+    who: str = "this runner"  # what keeps trying, as the first line says
     since: float | None = None  # monotonic time of the first failed call
     failed_calls: int = 0
 
@@ -24,14 +25,15 @@ class StoreOutage:
         return self.since is not None
 
     def failed(self, call: str, error: Exception) -> None:
-        """A call to the store (``claim``, ``heartbeat``, ``reap``) failed for want of it."""
+        """A call to the store (a claim, a heartbeat, an inbox's enqueue) failed for want of it."""
         self.failed_calls += 1
         if self.since is None:
             self.since = time.monotonic()
             logger.warning(
-                "store unavailable ({} failed: {}); this runner keeps trying and says when it is back",
+                "store unavailable ({} failed: {}); {} keeps trying and says when it is back",
                 call,
                 error,
+                self.who,
             )
         else:
             logger.debug("store still unavailable ({} failed: {})", call, error)

@@ -18,7 +18,7 @@ import contextlib
 import fcntl
 import hashlib
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,9 +27,10 @@ from zoneinfo import ZoneInfo
 from loguru import logger
 
 from orchestrator.calendars import BusinessCalendar, load_calendar
-from orchestrator.errors import RpaError
+from orchestrator.errors import RpaError, StoreUnavailable
 from orchestrator.queue.bots import LoadedBot
 from orchestrator.queue.models import Offer
+from orchestrator.queue.outage import StoreOutage
 from orchestrator.queue.store import SQLWorkQueue
 from orchestrator.spec.bot import BotSpec, CronTriggerSpec, FolderTriggerSpec, IntervalTriggerSpec
 
@@ -70,6 +71,8 @@ class FolderWatcher:
     index: int
     spec: FolderTriggerSpec
     previous: dict[str, tuple[int, int]] | None = None  # None: judge the first scan by file age alone
+    outage: StoreOutage = field(default_factory=StoreOutage)
+    offered: int = 0  # files the last scan offered to the queue (0: it did not need the store)
 
     @property
     def inbox(self) -> Path:
@@ -103,6 +106,7 @@ class FolderWatcher:
             for ready in scan.ready
         ]
         created = []
+        self.offered = len(offers)
         for ready, offer, result in zip(
             scan.ready, offers, self.queue.enqueue_many(self.bot.spec.name, offers), strict=True
         ):
@@ -123,9 +127,15 @@ class FolderWatcher:
         return created
 
     async def run(self, stop: asyncio.Event) -> None:
+        self.outage.who = f"the watcher of {self.inbox}"
         while not stop.is_set():
             try:
+                self.offered = 0
                 self.scan_once()
+                if self.offered:  # an empty inbox did not ask the store
+                    self.outage.answered()
+            except StoreUnavailable as exc:  # its files wait in the inbox and are enqueued after
+                self.outage.failed(f"enqueueing from {self.inbox}", exc)
             except (RpaError, OSError) as exc:
                 logger.warning("inbox {} of bot {}: {}", self.inbox, self.bot.spec.name, exc)
             with contextlib.suppress(TimeoutError):

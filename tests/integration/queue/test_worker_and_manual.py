@@ -410,6 +410,60 @@ def test_a_store_outage_is_logged_when_it_begins_and_when_it_ends(runtime, tmp_p
     assert "(6 call(s) failed meanwhile)" in last
 
 
+def test_an_inbox_keeps_its_files_through_a_store_outage_and_says_so_twice(runtime, tmp_path: Path) -> None:
+    from loguru import logger
+
+    from orchestrator.queue.bots import load_bot_file
+    from orchestrator.queue.triggers import FolderWatcher
+
+    queue = published_queue(
+        runtime.store,
+        tmp_path,
+        name="inbox-bot",
+        triggers='[{type: folder, path: ../inbox, pattern: "*.txt", settle: 0s, poll: 20ms, input: reference}]',
+    )
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "a.txt").write_text("alpha")
+    os.utime(inbox / "a.txt", (1, 1))
+    enqueue_many, failures = queue.enqueue_many, iter(range(4))
+
+    def enqueue_while_the_store_is_down(*args: Any) -> Any:
+        if next(failures, None) is not None:
+            raise StoreUnavailable("connection refused")
+        return enqueue_many(*args)
+
+    queue.enqueue_many = enqueue_while_the_store_is_down  # type: ignore[method-assign]
+    bot = load_bot_file(tmp_path / "bots" / "inbox-bot.yaml", runtime.registry)
+    watcher = FolderWatcher(queue, bot, 0, bot.spec.triggers[0])
+    lines: list[str] = []
+    sink = logger.add(lambda message: lines.append(message.record["message"]), level="DEBUG")
+
+    async def watch_until_enqueued() -> None:
+        stop = asyncio.Event()
+        task = asyncio.create_task(watcher.run(stop))
+        for _ in range(500):
+            if queue.list_items(bot="inbox-bot"):
+                break
+            await asyncio.sleep(0.02)
+        stop.set()
+        await task
+
+    try:
+        asyncio.run(watch_until_enqueued())
+    finally:
+        logger.remove(sink)
+    (item,) = queue.list_items(bot="inbox-bot")
+    assert item.source_path == str(inbox / "a.txt")
+    assert (inbox / "a.txt").exists()  # it waited in its inbox, not in failed/
+    (first,) = [line for line in lines if line.startswith("store unavailable")]
+    assert (
+        f"(enqueueing from {inbox} failed: connection refused); the watcher of {inbox} keeps trying" in first
+    )
+    (last,) = [line for line in lines if line.startswith("store reachable again")]
+    assert "(4 call(s) failed meanwhile)" in last
+
+
 # -- a runner finishing an item claims its next one in the same transaction -------------
 def test_each_finish_claims_the_next_item_in_its_transaction(runtime, tmp_path: Path) -> None:
     queue = published_queue(runtime.store, tmp_path)
