@@ -256,6 +256,26 @@ class SchedulerLeadership:
         connection.close()
         return False
 
+    def still_held(self) -> bool:
+        """Whether this process still leads. A PostgreSQL advisory lock lives as long as its
+        session: when the server restarted or the connection was cut, the server let the lock
+        go, and another scheduler may have taken it. (A lock file held by this process stays.)"""
+        if self._file is not None:
+            return True
+        if self._connection is None:
+            return False
+        from sqlalchemy import text
+
+        try:
+            self._connection.execute(text("SELECT 1"))
+            self._connection.commit()
+        except Exception:  # any failure: the session, and with it the lock, is gone
+            with contextlib.suppress(Exception):
+                self._connection.close()
+            self._connection = None
+            return False
+        return True
+
     def release(self) -> None:
         if self._file is not None:
             with contextlib.suppress(OSError):
@@ -311,11 +331,11 @@ class BotScheduler:
     def _start_jobs(self) -> None:
         from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-        self.scheduler = AsyncIOScheduler(
+        scheduler = AsyncIOScheduler(
             timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60}
         )
         for trig in self.triggers:
-            self.scheduler.add_job(
+            scheduler.add_job(
                 self._fire_job,
                 build_trigger(trig.spec),
                 args=[trig],
@@ -324,7 +344,8 @@ class BotScheduler:
             )
             if self.queue.trigger_last_fire(trig.id) is None:
                 self.queue.record_fire(trig.id, datetime.now(UTC))  # remember when watching began
-        self.scheduler.start()
+        scheduler.start()
+        self.scheduler = scheduler
 
     def _fire_job(self, trig: ScheduledTrigger) -> None:
         try:
@@ -348,21 +369,42 @@ class BotScheduler:
             logger.debug("the store still does not answer; owed fires wait: {}", exc)
             return []
 
+    def keep_leading(self) -> None:
+        """One turn of the loop: step down if the lock was lost, lead if it can be had, fire
+        what is owed."""
+        if self.is_leader and not self.leadership.still_held():
+            logger.warning(
+                "this process lost the scheduler lock (its database connection ended); "
+                "it stops firing until it holds the lock again"
+            )
+            self._stop_jobs()
+            self.is_leader = False
+        if not self.is_leader and self.leadership.try_acquire():
+            # it leads once both are done: a store down meanwhile leaves it holding the lock,
+            # and the next turn tries them again
+            self.catch_up()
+            self._start_jobs()
+            self.is_leader = True
+            logger.info("this process schedules {} trigger(s)", len(self.triggers))
+        elif self.is_leader:
+            self.fire_what_is_owed()
+
+    def _stop_jobs(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=False)
+            self.scheduler = None
+
     async def run(self, stop: asyncio.Event) -> None:
         if not self.triggers:
             return
         try:
             while not stop.is_set():
-                if not self.is_leader and self.leadership.try_acquire():
-                    self.is_leader = True
-                    logger.info("this process schedules {} trigger(s)", len(self.triggers))
-                    self.catch_up()
-                    self._start_jobs()
-                elif self.is_leader:
-                    self.fire_what_is_owed()
+                try:
+                    self.keep_leading()
+                except RpaError as exc:  # the store is down: the next turn tries again
+                    logger.debug("scheduler: {}", exc)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), 5.0)
         finally:
-            if self.scheduler is not None:
-                self.scheduler.shutdown(wait=False)
+            self._stop_jobs()
             self.leadership.release()

@@ -122,3 +122,50 @@ def test_a_fire_the_store_was_down_for_fires_once_it_answers(store, tmp_path: Pa
     (item,) = queue.list_items(bot="sched-bot")
     assert (item.id, item.source) == (created, "schedule:sched-bot#0:catch-up")
     assert scheduler.fire_what_is_owed() == []  # fired once
+
+
+def test_a_scheduler_whose_lock_connection_ended_steps_down_and_leads_again_later(
+    pg_url: str, tmp_path: Path
+) -> None:
+    import asyncio
+
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    from orchestrator.store import open_store
+
+    store = open_store(pg_url)
+    scheduler = _scheduler(store, tmp_path, "[{type: interval, every: 10m, inputs: {reference: tick}}]")
+    rival = SchedulerLeadership(scheduler.queue, tmp_path / "home")
+    url = make_url(pg_url)
+
+    def end_the_lock_connection() -> None:  # as a server restart or a cut network would
+        pid = scheduler.leadership._connection.connection.dbapi_connection.info.backend_pid  # white-box
+        with psycopg.connect(
+            host=url.host, port=url.port or 5432, dbname=url.database, user=url.username
+        ) as admin:
+            assert admin.execute("select pg_terminate_backend(%s)", (pid,)).fetchone()[0]
+
+    async def turns() -> None:  # APScheduler's jobs live on a running event loop
+        try:
+            scheduler.keep_leading()
+            assert scheduler.is_leader
+            assert scheduler.scheduler is not None
+            assert not rival.try_acquire()
+            end_the_lock_connection()
+            assert rival.try_acquire()  # the server let the lock go with the session
+            scheduler.keep_leading()
+            assert not scheduler.is_leader  # it noticed, stopped firing, and could not lead again
+            assert scheduler.scheduler is None
+            rival.release()
+            scheduler.keep_leading()
+            assert scheduler.is_leader
+        finally:
+            scheduler._stop_jobs()
+
+    try:
+        asyncio.run(turns())
+    finally:
+        scheduler.leadership.release()
+        rival.release()
+        store.close()
