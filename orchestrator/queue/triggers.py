@@ -246,10 +246,14 @@ class SchedulerLeadership:
             self._file = handle
             return True
         from sqlalchemy import text
+        from sqlalchemy.exc import OperationalError
 
-        connection = self.queue.store.engine.connect()
-        got = connection.execute(text(_LOCK_SQL), {"k": SCHEDULER_LOCK_KEY}).scalar()
-        connection.commit()
+        try:
+            connection = self.queue.store.engine.connect()
+            got = connection.execute(text(_LOCK_SQL), {"k": SCHEDULER_LOCK_KEY}).scalar()
+            connection.commit()
+        except OperationalError as exc:
+            raise StoreUnavailable(f"cannot take the scheduler lock: {exc.orig}") from exc
         if got:
             self._connection = connection
             return True
@@ -403,6 +407,8 @@ class BotScheduler:
                     self.keep_leading()
                 except RpaError as exc:  # the store is down: the next turn tries again
                     logger.debug("scheduler: {}", exc)
+                except Exception:  # a bug must not end scheduling for good: logged, tried again
+                    logger.exception("scheduler turn failed; trying again in 5 s")
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), 5.0)
         finally:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from queue_helpers import published_queue, write_bot
 
 from orchestrator.queue.bots import load_bot_file
@@ -168,4 +169,37 @@ def test_a_scheduler_whose_lock_connection_ended_steps_down_and_leads_again_late
     finally:
         scheduler.leadership.release()
         rival.release()
+        store.close()
+
+
+def test_a_scheduler_that_cannot_reach_its_store_says_so_and_keeps_trying(
+    pg_url: str, tmp_path: Path
+) -> None:
+    import asyncio
+
+    from orchestrator.errors import StoreUnavailable
+    from orchestrator.queue.store import SQLWorkQueue
+    from orchestrator.store import open_store
+    from orchestrator.store.sql import SQLRunStore
+
+    store = open_store(pg_url)
+    nowhere = SQLRunStore("postgresql+psycopg://postgres@127.0.0.1:1/test", create=False)  # refused
+    try:
+        scheduler = _scheduler(store, tmp_path, "[{type: interval, every: 10m, inputs: {reference: tick}}]")
+        scheduler.leadership = SchedulerLeadership(SQLWorkQueue(nowhere), tmp_path / "home")
+        with pytest.raises(StoreUnavailable, match="cannot take the scheduler lock"):
+            scheduler.leadership.try_acquire()
+
+        async def a_few_turns() -> None:
+            stop = asyncio.Event()
+            task = asyncio.create_task(scheduler.run(stop))
+            await asyncio.sleep(0.3)
+            assert not task.done()  # the turn's failure did not end the scheduler
+            stop.set()
+            await task
+
+        asyncio.run(a_few_turns())
+        assert not scheduler.is_leader
+    finally:
+        nowhere.close()
         store.close()
