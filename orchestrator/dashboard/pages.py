@@ -208,11 +208,18 @@ async def retry_failed_action(request: Request) -> Response:
     """Every failed item back to the queue (after an outage); each retry is audited."""
     dashboard = dashboard_of(request)
     caller = require_role(request, Role.operator)
-    form = await request.form()
+    form: dict[str, Any] = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     note = str(form.get("note", ""))[:2000]
+    try:
+        not_before = _not_before(form)
+    except ManualActionError as exc:
+        message = str(exc)
+        return await run_in_threadpool(lambda: _manual_page(request, status_code=409, error=message))
     skipped: list[tuple[Any, str]] = []
     retried = await run_in_threadpool(
-        dashboard.manual.retry_failed, caller.principal.user, note=note, skipped=skipped
+        lambda: dashboard.manual.retry_failed(
+            caller.principal.user, note=note, not_before=not_before, skipped=skipped
+        )
     )
     if skipped:  # the others went back; list the ones that stay failed, why, and a link to each
         not_retried = [

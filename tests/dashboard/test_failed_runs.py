@@ -75,11 +75,20 @@ def test_the_manual_page_retries_every_failed_item_at_once(tmp_path: Path) -> No
         operator = client_for(app)
         sign_in_testclient(operator, "olga")
         assert 'data-test="retry-failed"' in operator.get("/work/manual").text
+        refused = operator.post(
+            "/work/manual/retry-failed", data={"csrf_token": csrf_of(operator), "not_before": "later"}
+        )
+        assert refused.status_code == 409
+        assert "not before: &#39;later&#39; is not a time" in refused.text
+        assert queue.status_counts() == {ItemStatus.failed: 2}  # nothing was retried
         sent = operator.post(
-            "/work/manual/retry-failed", data={"csrf_token": csrf_of(operator), "note": "terminal back"}
+            "/work/manual/retry-failed",
+            data={"csrf_token": csrf_of(operator), "note": "terminal back", "not_before": "2099-01-02 06:00"},
         )
         assert (sent.status_code, sent.headers["location"]) == (303, "/work/manual?ok=retry-failed")
         assert queue.status_counts() == {ItemStatus.new: 2}
+        waiting = {item.not_before.isoformat() for item in queue.list_items(bot="ledger-bot")}
+        assert waiting == {"2099-01-01T22:00:00+00:00"}
         assert {runtime.store.get_run(f"run-{r}").status for r in ("F-1", "F-2")} == {RunStatus.pending}
         assert "failed item(s)" not in operator.get("/work/manual").text
         forbidden = viewer.post("/work/manual/retry-failed", data={"csrf_token": csrf_of(viewer)})
