@@ -20,10 +20,6 @@ class StoreOutage:
     since: float | None = None  # monotonic time of the first failed call
     failed_calls: int = 0
 
-    @property
-    def ongoing(self) -> bool:
-        return self.since is not None
-
     def failed(self, call: str, error: Exception) -> None:
         """A call to the store (a claim, a heartbeat, an inbox's enqueue) failed for want of it."""
         self.failed_calls += 1

@@ -82,6 +82,7 @@ class FolderWatcher:
         """Enqueue the files that are ready; returns the ids of the items created."""
         from skills.hear.inbox import move_to_failed, scan_inbox
 
+        self.offered = 0
         inbox = self.inbox
         inbox.mkdir(parents=True, exist_ok=True)
         if cutoff_passed(self.bot.spec):
@@ -130,7 +131,6 @@ class FolderWatcher:
         self.outage.who = f"the watcher of {self.inbox}"
         while not stop.is_set():
             try:
-                self.offered = 0
                 self.scan_once()
                 if self.offered:  # an empty inbox did not ask the store
                     self.outage.answered()
